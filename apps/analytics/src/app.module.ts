@@ -1,0 +1,29 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
+import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
+import type { AnalyticsEnvironment } from './config/analytics-environment';
+import { InfluxHealthIndicator, InfluxModule } from './influx/influx.module';
+
+@Module({})
+export class AppModule {
+  /** The analytics service, wired from already-validated settings. */
+  static forRoot(env: AnalyticsEnvironment): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          load: [() => ({ ...env })],
+        }),
+        structuredLogging('analytics', env.LOG_LEVEL),
+        AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-analytics' }),
+        InfluxModule,
+        MetricsModule,
+        HealthModule.register({ indicators: [RabbitMqHealthIndicator, InfluxHealthIndicator] }),
+      ],
+    };
+  }
+}

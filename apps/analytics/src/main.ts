@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { loadEnvironmentOrExit } from '@taskit/config';
+import { ANALYTICS_RPC_QUEUE } from '@taskit/contracts';
+import { installGracefulShutdown } from '@taskit/observability';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AnalyticsEnvironment } from './config/analytics-environment';
+
+async function bootstrap(): Promise<void> {
+  const env = loadEnvironmentOrExit(AnalyticsEnvironment);
+  // HTTP serves only /health/* and /metrics; the work arrives over RabbitMQ.
+  const app = await NestFactory.create(AppModule.forRoot(env), { bufferLogs: true });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.connectMicroservice<MicroserviceOptions>(
+    {
+      transport: Transport.RMQ,
+      options: {
+        urls: [env.RABBITMQ_URL],
+        queue: ANALYTICS_RPC_QUEUE,
+        queueOptions: { durable: true },
+        prefetchCount: 16,
+      },
+    },
+    { inheritAppConfig: true },
+  );
+  installGracefulShutdown(app, logger, env.SHUTDOWN_TIMEOUT_MS);
+  await app.startAllMicroservices();
+  await app.listen(env.PORT);
+  logger.log(`analytics listening on http://127.0.0.1:${env.PORT}`, 'Bootstrap');
+}
+
+void bootstrap();

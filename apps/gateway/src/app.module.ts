@@ -1,0 +1,41 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
+import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
+import type { GatewayEnvironment } from './config/gateway-environment';
+import { MongoHealthIndicator } from './health/mongodb.health';
+import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
+
+@Module({})
+export class AppModule {
+  /** The gateway, wired from already-validated settings (main.ts and tests build them). */
+  static forRoot(env: GatewayEnvironment): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          skipProcessEnv: true,
+          load: [() => ({ ...env })],
+        }),
+        structuredLogging('gateway', env.LOG_LEVEL),
+        MongooseModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<GatewayEnvironment, true>) => ({
+            uri: config.get('MONGODB_URI', { infer: true }),
+            serverSelectionTimeoutMS: 5_000,
+            autoIndex: true,
+          }),
+        }),
+        RedisModule,
+        AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-gateway' }),
+        MetricsModule,
+        HealthModule.register({
+          indicators: [MongoHealthIndicator, RedisHealthIndicator, RabbitMqHealthIndicator],
+        }),
+      ],
+    };
+  }
+}

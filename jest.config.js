@@ -1,0 +1,26 @@
+// Three suites: unit specs beside the code (no services), integration tests of each real
+// backing service from the project's code, and end-to-end tests of the running services.
+// `npm test` runs them all through tools/stack/cli.mts, which starts the services first.
+const moduleNameMapper = {
+  '^@taskit/(contracts|config|observability|messaging)(|/.*)$': '<rootDir>/libs/$1/src$2',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };
+const common = { testEnvironment: 'node', moduleNameMapper, transform, rootDir: __dirname };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/{apps/*/test,test/e2e}/**/*.e2e-spec.ts'],
+    },
+  ],
+  testTimeout: 60_000,
+};

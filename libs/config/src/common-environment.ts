@@ -1,0 +1,31 @@
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { IsUrlWithScheme } from './validators';
+
+export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Settings every Taskit process reads (CONTRACT section 2). */
+export class CommonEnvironment {
+  @IsIn(NODE_ENVIRONMENTS)
+  NODE_ENV: (typeof NODE_ENVIRONMENTS)[number] = 'development';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT!: number;
+
+  @IsUrlWithScheme(['amqp', 'amqps'])
+  RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+  /** How long a SIGTERM may take to finish in-flight work before the process exits anyway. */
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+}

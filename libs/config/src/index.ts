@@ -1,0 +1,3 @@
+export * from './validate-environment';
+export * from './validators';
+export * from './common-environment';

@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureGoBinary } from './go-build.mts';
+import { seconds, step, withHeartbeat } from './log.mts';
+import { REPO_ROOT } from './paths.mts';
+import { isPortOpen, run, runningPid, startDetached, stopByPid, waitUntil } from './process.mts';
+import { SERVICE_URLS } from './services.mts';
+import { TELEGRAF } from './versions.mts';
+
+/** InfluxDB 1.8 names a bucket database/retention-policy. */
+export const LOCAL_INFLUX_DATABASE = 'taskit';
+const LOCAL_INFLUX_BUCKET = `${LOCAL_INFLUX_DATABASE}/autogen`;
+
+interface AppProcess {
+  name: 'gateway' | 'analytics' | 'telegraf';
+  port?: number;
+  command(): Promise<{ command: string; args: string[] }>;
+  env: Record<string, string>;
+}
+
+const node = process.execPath;
+
+export const APPS: AppProcess[] = [
+  {
+    name: 'analytics',
+    port: 3001,
+    command: () => Promise.resolve({ command: node, args: ['dist/apps/analytics/src/main.js'] }),
+    env: {
+      PORT: '3001',
+      RABBITMQ_URL: SERVICE_URLS.rabbitmq,
+      INFLUX_URL: SERVICE_URLS.influxdb,
+      INFLUX_BUCKET: LOCAL_INFLUX_BUCKET,
+    },
+  },
+  {
+    name: 'gateway',
+    port: 3000,
+    command: () => Promise.resolve({ command: node, args: ['dist/apps/gateway/src/main.js'] }),
+    env: {
+      PORT: '3000',
+      MONGODB_URI: `${SERVICE_URLS.mongodb}/taskit`,
+      REDIS_URL: SERVICE_URLS.redis,
+      RABBITMQ_URL: SERVICE_URLS.rabbitmq,
+    },
+  },
+  {
+    name: 'telegraf',
+    command: async () => ({
+      command: await ensureGoBinary(TELEGRAF),
+      args: ['--config', join(REPO_ROOT, 'deploy', 'telegraf', 'telegraf.conf')],
+    }),
+    env: {
+      RABBITMQ_URL: SERVICE_URLS.rabbitmq,
+      INFLUX_URL: SERVICE_URLS.influxdb,
+      INFLUX_TOKEN: '',
+      INFLUX_ORG: '-',
+      INFLUX_BUCKET: LOCAL_INFLUX_BUCKET,
+    },
+  },
+];
+
+export async function buildApps(): Promise<void> {
+  const started = Date.now();
+  step('building gateway and analytics (nest build)');
+  await withHeartbeat('nest build', run('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT }));
+  step(`built in ${seconds(started)}`);
+}
+
+async function isReady(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts each app unless this project already runs it, one after the other and each ready
+ * before the next: Telegraf comes last because it consumes a queue the services declare.
+ */
+export async function startApps(): Promise<void> {
+  for (const app of APPS) {
+    if (runningPid(app.name) !== undefined) {
+      step(`${app.name}: already running`);
+      continue;
+    }
+    const port = app.port;
+    if (port !== undefined && (await isPortOpen(port))) {
+      throw new Error(`port ${port} is taken by another process; stop it or free the port`);
+    }
+    const { command, args } = await app.command();
+    if (!existsSync(command)) throw new Error(`${command} is missing`);
+    startDetached(app.name, command, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_ENV: 'development', ...app.env },
+    });
+    step(`${app.name}: started (log: .run/logs/${app.name}.log)`);
+    if (port !== undefined) {
+      await waitUntil(`${app.name} readiness`, () => isReady(port), 90_000, 500);
+      step(`${app.name}: ready`);
+    }
+  }
+}
+
+export async function stopApps(): Promise<void> {
+  for (const app of [...APPS].reverse()) {
+    if (await stopByPid(app.name, 15_000)) step(`${app.name}: stopped`);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The local stack: `up`, `down`, `services`, `status` and `test` (npm scripts call these).
+ * Backing services already listening are reused; whatever this starts is recorded by pid
+ * under .run/pids, so that `down` and the end of a test run stop exactly that.
+ */
+import { spawn } from 'node:child_process';
+import { buildApps, LOCAL_INFLUX_DATABASE, startApps, stopApps } from './apps.mts';
+import { ensureGoBinary } from './go-build.mts';
+import { seconds, step } from './log.mts';
+import { REPO_ROOT } from './paths.mts';
+import { runningPid, startedNames } from './process.mts';
+import {
+  BACKING_SERVICES,
+  ensureBackingServices,
+  ensureInfluxDatabase,
+  SERVICE_URLS,
+  stopBackingServices,
+} from './services.mts';
+import { TELEGRAF } from './versions.mts';
+
+async function up(): Promise<void> {
+  const started = Date.now();
+  await ensureBackingServices();
+  await ensureInfluxDatabase(LOCAL_INFLUX_DATABASE);
+  await buildApps();
+  await startApps();
+  step(`up in ${seconds(started)}`);
+  process.stdout.write(
+    [
+      '',
+      'Taskit is up:',
+      '  web UI and API   http://127.0.0.1:3000',
+      '  gateway health   http://127.0.0.1:3000/health/ready',
+      '  analytics health http://127.0.0.1:3001/health/ready',
+      `  MongoDB (FerretDB) ${SERVICE_URLS.mongodb}/taskit`,
+      `  InfluxDB         ${SERVICE_URLS.influxdb} (database ${LOCAL_INFLUX_DATABASE})`,
+      '  logs             .run/logs/',
+      'Stop it with: npm run down',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function down(): Promise<void> {
+  await stopApps();
+  await stopBackingServices(startedNames());
+  step('down: everything this project started is stopped');
+}
+
+function status(): void {
+  for (const name of ['gateway', 'analytics', 'telegraf', ...BACKING_SERVICES.map((s) => s.name)]) {
+    const pid = runningPid(name);
+    process.stdout.write(
+      `${name.padEnd(10)} ${pid === undefined ? '-' : `running (pid ${pid})`}\n`,
+    );
+  }
+}
+
+/** Runs Jest on the real services, then stops whatever this run had to start. */
+async function test(jestArgs: string[]): Promise<number> {
+  const started = await ensureBackingServices();
+  try {
+    const telegraf = await ensureGoBinary(TELEGRAF);
+    await buildApps();
+    step('running the test suites');
+    return await new Promise<number>((resolveExit) => {
+      const child = spawn(process.execPath, ['node_modules/jest/bin/jest.js', ...jestArgs], {
+        cwd: REPO_ROOT,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules']
+            .filter(Boolean)
+            .join(' '),
+          TASKIT_TEST_MONGODB_URL: SERVICE_URLS.mongodb,
+          TASKIT_TEST_REDIS_URL: SERVICE_URLS.redis,
+          TASKIT_TEST_RABBITMQ_URL: SERVICE_URLS.rabbitmq,
+          TASKIT_TEST_INFLUX_URL: SERVICE_URLS.influxdb,
+          TASKIT_TELEGRAF_BIN: telegraf,
+        },
+      });
+      child.on('close', (code, signal) => resolveExit(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await stopBackingServices(started);
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'up':
+      return up();
+    case 'down':
+      return down();
+    case 'services':
+      await ensureBackingServices();
+      return;
+    case 'status':
+      return status();
+    case 'test':
+      process.exitCode = await test(rest);
+      return;
+    default:
+      process.stderr.write('usage: cli.mts up|down|services|status|test [jest arguments]\n');
+      process.exitCode = 2;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[taskit] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,130 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { ensureDir, LOG_DIR, PID_DIR } from './paths.mts';
+
+/** Runs a command to completion; rejects with its output when it exits non-zero. */
+export function run(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { quiet?: boolean } = {},
+): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise(output);
+      else
+        reject(
+          new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`),
+        );
+    });
+  });
+}
+
+export function commandExists(command: string): boolean {
+  const dirs = (process.env.PATH ?? '').split(':');
+  return dirs.some((dir) => dir !== '' && existsSync(join(dir, command)));
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ port, host });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePromise(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolvePromise(false);
+    });
+    socket.once('error', () => resolvePromise(false));
+  });
+}
+
+export async function waitUntil(
+  what: string,
+  condition: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+function pidFile(name: string): string {
+  return join(PID_DIR, `${name}.pid`);
+}
+
+export function logFile(name: string): string {
+  return join(ensureDir(LOG_DIR), `${name}.log`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of a process this project started and that still runs, if any. */
+export function runningPid(name: string): number | undefined {
+  const file = pidFile(name);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return pid;
+  rmSync(file, { force: true });
+  return undefined;
+}
+
+/** Starts a long-running process detached from this one, logging to .run/logs/NAME.log. */
+export function startDetached(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): number {
+  const log = openSync(logFile(name), 'a');
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
+  child.unref();
+  writeFileSync(join(ensureDir(PID_DIR), `${name}.pid`), `${child.pid}\n`);
+  return child.pid;
+}
+
+/** Stops a process started by startDetached: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopByPid(name: string, graceMs = 10_000): Promise<boolean> {
+  const pid = runningPid(name);
+  if (pid === undefined) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  rmSync(pidFile(name), { force: true });
+  return true;
+}
+
+/** Names of every process whose pid file says this project started it. */
+export function startedNames(): string[] {
+  if (!existsSync(PID_DIR)) return [];
+  return readdirSync(PID_DIR)
+    .filter((file) => file.endsWith('.pid'))
+    .map((file) => file.slice(0, -'.pid'.length));
+}
