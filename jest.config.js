@@ -1,5 +1,5 @@
-// Three suites: unit specs beside the code (no services), integration tests of each real
-// backing service from the project's code, and end-to-end tests of the running services.
+// Suites: unit specs beside the code (no services), integration tests of each real backing
+// service from the project's code, end-to-end tests of the running services, fault tests.
 // `npm test` runs them all through tools/stack/cli.mts, which starts the services first.
 const moduleNameMapper = {
   '^@taskit/(contracts|config|observability|messaging)(|/.*)$': '<rootDir>/libs/$1/src$2',

@@ -1,0 +1,28 @@
+import type { TaskEvent } from '@taskit/contracts';
+
+/**
+ * The transactional outbox lives inside each task document (FerretDB has no multi-document
+ * transactions): a change to a task and the events it causes are written by one atomic
+ * single-document update. The relay publishes `outbox` entries and pulls each one only after
+ * RabbitMQ confirmed it. A deleted task stays as a tombstone (`deletedAt` set) until its
+ * `task.deleted` event is published; then the relay removes the document.
+ */
+export interface OutboxFields {
+  /** Events not yet confirmed by the broker, oldest first. */
+  outbox: TaskEvent[];
+  /** When the oldest pending event was recorded; absent when `outbox` is empty (relay index). */
+  outboxSince?: Date;
+  /** The gateway pod publishing this document's events, until `until`. */
+  outboxLease?: { owner: string; until: Date };
+}
+
+export const TASKS_COLLECTION = 'tasks';
+
+/** The part of a task update that records `events` in the same atomic write. */
+export function recordEvents(events: TaskEvent[], now: Date) {
+  return {
+    $push: { outbox: { $each: events } },
+    // $min sets the field when it is absent and otherwise keeps the older time.
+    $min: { outboxSince: now },
+  };
+}
