@@ -1,0 +1,19 @@
+locals {
+  services = [
+    "artifactregistry.googleapis.com",
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "iam.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "secretmanager.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "enabled" {
+  for_each = toset(local.services)
+
+  service = each.value
+  # Other workloads in the project may use the same APIs.
+  disable_on_destroy = false
+}

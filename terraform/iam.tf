@@ -1,0 +1,36 @@
+# Node identity: only what a node needs (write logs and metrics, read images).
+resource "google_service_account" "nodes" {
+  account_id   = "${var.cluster_name}-nodes"
+  display_name = "GKE nodes of ${var.cluster_name}"
+}
+
+resource "google_project_iam_member" "nodes_default" {
+  project = var.project_id
+  role    = "roles/container.defaultNodeServiceAccount"
+  member  = google_service_account.nodes.member
+}
+
+# Workload identities: one Google service account per Taskit service, usable only by that
+# service's Kubernetes service account (the gke overlay annotates it with the email). They
+# hold no project roles yet; grant the ones a service starts to need to its account only.
+locals {
+  workloads = toset(["gateway", "analytics"])
+}
+
+resource "google_service_account" "workload" {
+  for_each = local.workloads
+
+  account_id   = "taskit-${each.key}"
+  display_name = "Taskit ${each.key} (Workload Identity)"
+}
+
+resource "google_service_account_iam_member" "workload_identity" {
+  for_each = local.workloads
+
+  service_account_id = google_service_account.workload[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[${var.kubernetes_namespace}/${each.key}]"
+
+  # The workload pool exists once the cluster does.
+  depends_on = [google_container_cluster.taskit]
+}

@@ -1,0 +1,370 @@
+// Kubernetes: render the overlays with kustomize, validate every object against the
+// strict standalone schemas with kubeconform, and apply Taskit's policies.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { CheckFailure, run, runOk } from './harness.mjs';
+
+export const KUBERNETES_VERSION = '1.32.2';
+
+/** Overlays rendered by the checks, with the HPA bounds each must carry. */
+export const OVERLAYS = {
+  dev: {
+    path: 'deploy/k8s/overlays/dev',
+    hpa: { gateway: [2, 10], analytics: [1, 6], telegraf: [1, 3] },
+  },
+  'dev-watch': {
+    path: 'deploy/k8s/overlays/dev-watch',
+    hpa: { gateway: [2, 10], analytics: [1, 6], telegraf: [1, 3] },
+    // The skaffold dev loop syncs sources into these two containers (components/watch-mode).
+    writableRoot: ['gateway', 'analytics'],
+  },
+  gke: {
+    path: 'deploy/k8s/overlays/gke',
+    hpa: { gateway: [3, 10], analytics: [2, 6], telegraf: [1, 3] },
+    secretsByReference: true,
+  },
+};
+
+/**
+ * Custom resources: no schema for them in shared/schemas, so kubeconform skips them by
+ * name (listed here, printed by the check) and the policies below check what matters.
+ */
+export const KINDS_WITHOUT_SCHEMA = [
+  'ManagedCertificate',
+  'BackendConfig',
+  'FrontendConfig',
+  'PodMonitoring',
+  'ScaledObject',
+  'TriggerAuthentication',
+];
+
+/**
+ * Files the manifests include from outside deploy/k8s that other engineers own. While
+ * one is still missing, the overlays are rendered with a stand-in so that the rest is
+ * checked; the check says so.
+ */
+const SHARED_INPUTS = {
+  'deploy/rabbitmq/definitions.json': '{}\n',
+  'deploy/telegraf/telegraf.conf': '# stand-in for the missing deploy/telegraf/telegraf.conf\n',
+};
+
+/** Copies deploy/ to a scratch dir (stand-ins for missing shared inputs); returns its root and notes. */
+export function stageDeployTree(repoRoot) {
+  const stage = mkdtempSync(path.join(tmpdir(), 'deploy-check-render-'));
+  cpSync(path.join(repoRoot, 'deploy'), path.join(stage, 'deploy'), { recursive: true });
+  const notes = [];
+  for (const [file, standIn] of Object.entries(SHARED_INPUTS)) {
+    if (existsSync(path.join(repoRoot, file))) continue;
+    mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
+    writeFileSync(path.join(stage, file), standIn);
+    notes.push(`${file} absent: rendered with a stand-in`);
+  }
+  return { root: stage, notes };
+}
+
+export function render(kustomize, root, overlayPath) {
+  return runOk(kustomize, [
+    'build',
+    '--load-restrictor=LoadRestrictionsNone',
+    path.join(root, overlayPath),
+  ]);
+}
+
+export function parseManifests(text) {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new CheckFailure(doc.errors.map(String));
+      return doc.toJS();
+    })
+    .filter(Boolean);
+}
+
+/** kubeconform -strict over a multi-document file; returns the list of problems. */
+export function kubeconform(binary, schemasDir, file) {
+  const location = `${schemasDir}/kubernetes/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json`;
+  const result = run(binary, [
+    '-strict',
+    '-summary',
+    '-output',
+    'json',
+    '-kubernetes-version',
+    KUBERNETES_VERSION,
+    '-schema-location',
+    location,
+    '-skip',
+    KINDS_WITHOUT_SCHEMA.join(','),
+    file,
+  ]);
+  const report = JSON.parse(result.stdout || '{}');
+  const problems = (report.resources ?? [])
+    .filter((r) => r.status !== 'statusValid' && r.status !== 'statusSkipped')
+    .map((r) => `${r.kind}/${r.name}: ${r.msg}`);
+  if (result.status !== 0 && problems.length === 0)
+    problems.push(result.stderr.trim() || `kubeconform exited ${result.status}`);
+  return { problems, summary: report.summary ?? {} };
+}
+
+const key = (o) => `${o.kind}/${o.metadata?.name}`;
+const matches = (selector, labels) =>
+  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
+  Object.keys(selector?.matchLabels ?? {}).length > 0;
+
+/** Taskit's policies over one rendered overlay; returns the list of violations. */
+export function policyViolations(objects, overlay) {
+  const problems = [];
+  const byKind = (kind) => objects.filter((o) => o.kind === kind);
+  const deployments = byKind('Deployment');
+  const workloads = [...deployments, ...byKind('StatefulSet')];
+  const hpas = byKind('HorizontalPodAutoscaler');
+  const scaledObjects = byKind('ScaledObject');
+  const pdbs = byKind('PodDisruptionBudget');
+
+  for (const d of deployments) {
+    const name = d.metadata.name;
+    const own = hpas.filter(
+      (h) => h.spec?.scaleTargetRef?.kind === 'Deployment' && h.spec.scaleTargetRef.name === name,
+    );
+    const keda = scaledObjects.filter(
+      (s) =>
+        (s.spec?.scaleTargetRef?.kind ?? 'Deployment') === 'Deployment' &&
+        s.spec?.scaleTargetRef?.name === name,
+    );
+    const expected = overlay.hpa?.[name];
+    if (own.length + keda.length !== 1) {
+      problems.push(
+        `Deployment/${name}: needs exactly one autoscaler of its own, found ${own.length} HPA and ${keda.length} ScaledObject`,
+      );
+    } else if (own.length === 1) {
+      const h = own[0];
+      if (h.apiVersion !== 'autoscaling/v2')
+        problems.push(`HorizontalPodAutoscaler/${h.metadata.name}: must be autoscaling/v2`);
+      if (!h.spec.behavior?.scaleUp || !h.spec.behavior?.scaleDown)
+        problems.push(
+          `HorizontalPodAutoscaler/${h.metadata.name}: behavior.scaleUp and behavior.scaleDown must be set`,
+        );
+      const cpu = (h.spec.metrics ?? []).some(
+        (m) =>
+          m.type === 'Resource' &&
+          m.resource?.name === 'cpu' &&
+          m.resource?.target?.type === 'Utilization',
+      );
+      if (!cpu)
+        problems.push(`HorizontalPodAutoscaler/${h.metadata.name}: needs a CPU utilization target`);
+      if (!expected)
+        problems.push(`Deployment/${name}: no expected replica bounds for it in the checks`);
+      else if (h.spec.minReplicas !== expected[0] || h.spec.maxReplicas !== expected[1]) {
+        problems.push(
+          `HorizontalPodAutoscaler/${h.metadata.name}: replicas ${h.spec.minReplicas}-${h.spec.maxReplicas}, expected ${expected[0]}-${expected[1]}`,
+        );
+      }
+    } else {
+      const s = keda[0];
+      const behavior = s.spec.advanced?.horizontalPodAutoscalerConfig?.behavior;
+      if (!behavior?.scaleUp || !behavior?.scaleDown)
+        problems.push(
+          `ScaledObject/${s.metadata.name}: behavior.scaleUp and behavior.scaleDown must be set`,
+        );
+      if (
+        expected &&
+        (s.spec.minReplicaCount !== expected[0] || s.spec.maxReplicaCount !== expected[1])
+      ) {
+        problems.push(
+          `ScaledObject/${s.metadata.name}: replicas ${s.spec.minReplicaCount}-${s.spec.maxReplicaCount}, expected ${expected[0]}-${expected[1]}`,
+        );
+      }
+    }
+    if (d.spec.replicas !== undefined)
+      problems.push(
+        `Deployment/${name}: sets spec.replicas, which fights its autoscaler on every apply`,
+      );
+
+    const pod = d.spec.template.spec;
+    const zoneSpread = (pod.topologySpreadConstraints ?? []).some(
+      (c) =>
+        c.topologyKey === 'topology.kubernetes.io/zone' &&
+        matches(c.labelSelector, d.spec.template.metadata.labels),
+    );
+    if (!zoneSpread)
+      problems.push(
+        `Deployment/${name}: needs a topologySpreadConstraint across topology.kubernetes.io/zone selecting its pods`,
+      );
+    for (const c of pod.containers) {
+      const pause = c.lifecycle?.preStop?.sleep?.seconds;
+      if (pause === undefined)
+        problems.push(`Deployment/${name} container ${c.name}: needs a preStop sleep`);
+      else if ((pod.terminationGracePeriodSeconds ?? 30) <= pause)
+        problems.push(
+          `Deployment/${name}: terminationGracePeriodSeconds must exceed the preStop pause`,
+        );
+    }
+    if (pod.terminationGracePeriodSeconds === undefined)
+      problems.push(`Deployment/${name}: terminationGracePeriodSeconds must be set`);
+  }
+
+  for (const h of [...hpas, ...scaledObjects]) {
+    const target = h.spec?.scaleTargetRef;
+    if (!deployments.some((d) => d.metadata.name === target?.name))
+      problems.push(`${key(h)}: targets ${target?.kind}/${target?.name}, which is not rendered`);
+  }
+
+  for (const w of workloads) {
+    const labels = w.spec.template.metadata?.labels;
+    if (w.kind === 'Deployment') {
+      const own = pdbs.filter((p) => matches(p.spec?.selector, labels));
+      if (own.length !== 1)
+        problems.push(
+          `${key(w)}: needs exactly one PodDisruptionBudget selecting its pods, found ${own.length}`,
+        );
+    }
+    problems.push(...podSecurityViolations(w, overlay));
+  }
+
+  problems.push(...referenceViolations(objects, overlay));
+
+  if (
+    !byKind('NetworkPolicy').some(
+      (p) =>
+        Object.keys(p.spec?.podSelector ?? {}).length === 0 &&
+        p.spec.policyTypes?.includes('Ingress') &&
+        p.spec.policyTypes?.includes('Egress') &&
+        !p.spec.ingress &&
+        !p.spec.egress,
+    )
+  ) {
+    problems.push('NetworkPolicy: no default deny-all (ingress and egress) policy');
+  }
+  for (const ns of byKind('Namespace')) {
+    if (ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
+      problems.push(
+        `Namespace/${ns.metadata.name}: must enforce the restricted Pod Security Standard`,
+      );
+  }
+  if (overlay.secretsByReference) {
+    for (const s of byKind('Secret'))
+      problems.push(
+        `Secret/${s.metadata.name}: this overlay must reference secrets, not carry them`,
+      );
+  }
+  for (const cert of byKind('ManagedCertificate')) {
+    if (!(cert.spec?.domains?.length > 0)) problems.push(`${key(cert)}: needs spec.domains`);
+  }
+  return problems;
+}
+
+function podSecurityViolations(w, overlay) {
+  const problems = [];
+  const pod = w.spec.template.spec;
+  const podSc = pod.securityContext ?? {};
+  const where = key(w);
+  if (podSc.seccompProfile?.type !== 'RuntimeDefault')
+    problems.push(`${where}: pod seccompProfile must be RuntimeDefault`);
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC)
+    problems.push(`${where}: must not share host namespaces`);
+
+  const containers = [
+    ...(pod.initContainers ?? []).map((c) => ({ c, init: true })),
+    ...pod.containers.map((c) => ({ c, init: false })),
+  ];
+  for (const { c, init } of containers) {
+    const at = `${where} container ${c.name}`;
+    const sc = c.securityContext ?? {};
+    const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
+    const uid = sc.runAsUser ?? podSc.runAsUser;
+    if (nonRoot !== true) problems.push(`${at}: runAsNonRoot must be true`);
+    if (uid === 0) problems.push(`${at}: runs as uid 0`);
+    if (sc.allowPrivilegeEscalation !== false)
+      problems.push(`${at}: allowPrivilegeEscalation must be false`);
+    if (sc.privileged) problems.push(`${at}: must not be privileged`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL'))
+      problems.push(`${at}: must drop ALL capabilities`);
+    if ((sc.capabilities?.add ?? []).length > 0) problems.push(`${at}: must not add capabilities`);
+    const writable =
+      (overlay.writableRoot ?? []).includes(w.metadata.name) && w.kind === 'Deployment';
+    if (sc.readOnlyRootFilesystem !== true && !writable)
+      problems.push(`${at}: readOnlyRootFilesystem must be true`);
+    for (const resource of ['cpu', 'memory']) {
+      if (!c.resources?.requests?.[resource]) problems.push(`${at}: needs a ${resource} request`);
+      if (!c.resources?.limits?.[resource]) problems.push(`${at}: needs a ${resource} limit`);
+    }
+    if (!init) {
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        if (!c[probe]) problems.push(`${at}: needs a ${probe}`);
+      }
+    }
+    if (/:latest$|^[^:@]+$/.test(c.image ?? '') && !['gateway', 'analytics'].includes(c.image)) {
+      problems.push(`${at}: image ${c.image} must be pinned to a version`);
+    }
+  }
+  return problems;
+}
+
+/** Every Service selects a workload; every referenced ConfigMap/Secret/ServiceAccount exists. */
+function referenceViolations(objects, overlay) {
+  const problems = [];
+  const names = (kind) =>
+    new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
+  const configMaps = names('ConfigMap');
+  const secrets = names('Secret');
+  const serviceAccounts = names('ServiceAccount');
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+
+  for (const svc of objects.filter((o) => o.kind === 'Service')) {
+    const selected = workloads.filter((w) =>
+      Object.entries(svc.spec.selector ?? {}).every(
+        ([k, v]) => w.spec.template.metadata.labels?.[k] === v,
+      ),
+    );
+    if (selected.length === 0) problems.push(`${key(svc)}: selects no workload`);
+  }
+  for (const w of workloads) {
+    const pod = w.spec.template.spec;
+    const needSecret = (name, at) => {
+      if (!overlay.secretsByReference && !secrets.has(name))
+        problems.push(`${key(w)}: ${at} references missing Secret/${name}`);
+    };
+    if (pod.serviceAccountName && !serviceAccounts.has(pod.serviceAccountName))
+      problems.push(`${key(w)}: missing ServiceAccount/${pod.serviceAccountName}`);
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      for (const from of c.envFrom ?? []) {
+        if (from.configMapRef && !configMaps.has(from.configMapRef.name))
+          problems.push(
+            `${key(w)}: envFrom references missing ConfigMap/${from.configMapRef.name}`,
+          );
+        if (from.secretRef) needSecret(from.secretRef.name, 'envFrom');
+      }
+      for (const env of c.env ?? []) {
+        if (env.valueFrom?.secretKeyRef)
+          needSecret(env.valueFrom.secretKeyRef.name, `env ${env.name}`);
+        if (env.valueFrom?.configMapKeyRef && !configMaps.has(env.valueFrom.configMapKeyRef.name))
+          problems.push(`${key(w)}: env ${env.name} references missing ConfigMap`);
+      }
+    }
+    for (const v of pod.volumes ?? []) {
+      if (v.configMap && !configMaps.has(v.configMap.name))
+        problems.push(
+          `${key(w)}: volume ${v.name} references missing ConfigMap/${v.configMap.name}`,
+        );
+    }
+  }
+  for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
+    for (const rule of ing.spec.rules ?? []) {
+      for (const p of rule.http?.paths ?? []) {
+        const svc = objects.find(
+          (o) => o.kind === 'Service' && o.metadata.name === p.backend?.service?.name,
+        );
+        const port = p.backend?.service?.port;
+        if (
+          !svc ||
+          !svc.spec.ports.some((sp) => sp.name === port?.name || sp.port === port?.number)
+        ) {
+          problems.push(
+            `${key(ing)}: backend ${p.backend?.service?.name}:${port?.name ?? port?.number} does not exist`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
