@@ -12,7 +12,9 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });
@@ -88,11 +90,15 @@ export function serviceEnvironment(
 
 /** Runs the built service (`npm test` builds dist first) with exactly the given environment. */
 export function spawnService(service: ServiceName, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js')], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js')],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new RunningProcess(service, child, env.PORT ? Number(env.PORT) : undefined);
 }
 
