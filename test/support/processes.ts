@@ -115,18 +115,21 @@ export async function startService(
 ): Promise<RunningProcess> {
   const port = await freePort();
   const running = spawnService(service, serviceEnvironment(stack, port, overrides));
+  const exitedEarly = running.exited.then((code) => {
+    throw new Error(`${service} exited with code ${code} before it was ready`);
+  });
   try {
-    await waitFor(
-      `${service} readiness`,
-      async () => {
-        if (!running.isRunning) throw new Error(`${service} exited:\n${running.output}`);
-        return (await readyStatus(running.url)) === 200;
-      },
-      45_000,
-    );
+    await Promise.race([
+      waitFor(`${service} readiness`, async () => (await readyStatus(running.url)) === 200, 45_000),
+      exitedEarly,
+    ]);
   } catch (error) {
     await running.stop('SIGKILL');
-    throw new Error(`${String(error)}\n--- ${service} output ---\n${running.output}`);
+    throw new Error(`${String(error)}\n--- ${service} output ---\n${running.output}`, {
+      cause: error,
+    });
+  } finally {
+    exitedEarly.catch(() => undefined);
   }
   return running;
 }
