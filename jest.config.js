@@ -21,6 +21,16 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/{apps/*/test,test/e2e}/**/*.e2e-spec.ts'],
     },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+    },
   ],
   testTimeout: 60_000,
 };

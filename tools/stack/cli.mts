@@ -4,7 +4,9 @@
  * under .run/pids, so that `down` and the end of a test run stop exactly that.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { buildApps, LOCAL_INFLUX_DATABASE, startApps, stopApps } from './apps.mts';
+import { CHROMIUM_PATH, ensureChromium, wantsBrowserTests } from './browser.mts';
 import { ensureGoBinary } from './go-build.mts';
 import { seconds, step } from './log.mts';
 import { REPO_ROOT } from './paths.mts';
@@ -16,7 +18,40 @@ import {
   SERVICE_URLS,
   stopBackingServices,
 } from './services.mts';
-import { TELEGRAF } from './versions.mts';
+import { FERRETDB, INFLUXDB, TELEGRAF } from './versions.mts';
+
+/** Jest projects that run only on request (`npm run chaos`, `npm run bench`), never in `npm test`. */
+const ON_REQUEST_PROJECTS = ['chaos', 'bench'];
+
+function selectedProjects(jestArgs: string[]): string[] | undefined {
+  const index = jestArgs.findIndex(
+    (arg) => arg === '--selectProjects' || arg.startsWith('--selectProjects='),
+  );
+  if (index === -1) return undefined;
+  const arg = jestArgs[index];
+  if (arg.includes('=')) return [arg.slice(arg.indexOf('=') + 1)];
+  const names: string[] = [];
+  for (let i = index + 1; i < jestArgs.length && !jestArgs[i].startsWith('-'); i++) {
+    names.push(jestArgs[i]);
+  }
+  return names;
+}
+
+/**
+ * Without --selectProjects, every project of jest.config.js runs except the on-request ones
+ * (they start their own private servers and take minutes).
+ */
+function withDefaultProjects(jestArgs: string[]): string[] {
+  if (selectedProjects(jestArgs) !== undefined) return jestArgs;
+  if (jestArgs.some((arg) => arg.startsWith('--ignoreProjects'))) return jestArgs;
+  const config = createRequire(import.meta.url)(`${REPO_ROOT}/jest.config.js`) as {
+    projects: { displayName?: string }[];
+  };
+  const present = config.projects
+    .map((project) => project.displayName)
+    .filter((name): name is string => name !== undefined && ON_REQUEST_PROJECTS.includes(name));
+  return [...present.map((name) => `--ignoreProjects=${name}`), ...jestArgs];
+}
 
 async function up(): Promise<void> {
   const started = Date.now();
@@ -57,10 +92,18 @@ function status(): void {
 }
 
 /** Runs Jest on the real services, then stops whatever this run had to start. */
-async function test(jestArgs: string[]): Promise<number> {
+async function test(args: string[]): Promise<number> {
+  const jestArgs = withDefaultProjects(args);
+  if (wantsBrowserTests(jestArgs)) await ensureChromium();
   const started = await ensureBackingServices();
   try {
     const telegraf = await ensureGoBinary(TELEGRAF);
+    // The fault runs start private FerretDB and InfluxDB instances from these binaries (built
+    // here even when the shared servers on 27017/8086 are someone else's).
+    if (selectedProjects(jestArgs)?.includes('chaos')) {
+      await ensureGoBinary(FERRETDB);
+      await ensureGoBinary(INFLUXDB);
+    }
     await buildApps();
     step('running the test suites');
     return await new Promise<number>((resolveExit) => {
@@ -77,6 +120,7 @@ async function test(jestArgs: string[]): Promise<number> {
           TASKIT_TEST_RABBITMQ_URL: SERVICE_URLS.rabbitmq,
           TASKIT_TEST_INFLUX_URL: SERVICE_URLS.influxdb,
           TASKIT_TELEGRAF_BIN: telegraf,
+          TASKIT_CHROMIUM: CHROMIUM_PATH,
         },
       });
       child.on('close', (code, signal) => resolveExit(code ?? (signal ? 1 : 0)));

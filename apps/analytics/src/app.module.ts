@@ -4,6 +4,8 @@ import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
 import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
 import type { AnalyticsEnvironment } from './config/analytics-environment';
 import { InfluxHealthIndicator, InfluxModule } from './influx/influx.module';
+import { IngestModule } from './ingest/ingest.module';
+import { StatsModule } from './stats/stats.module';
 
 @Module({})
 export class AppModule {
@@ -23,6 +25,8 @@ export class AppModule {
         InfluxModule,
         MetricsModule,
         HealthModule.register({ indicators: [RabbitMqHealthIndicator, InfluxHealthIndicator] }),
+        IngestModule,
+        StatsModule,
       ],
     };
   }

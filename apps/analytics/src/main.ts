@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { loadEnvironmentOrExit } from '@taskit/config';
 import { ANALYTICS_RPC_QUEUE } from '@taskit/contracts';
+import { ANALYTICS_RPC_QUEUE_OPTIONS } from '@taskit/messaging';
 import { installGracefulShutdown } from '@taskit/observability';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -14,14 +15,19 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule.forRoot(env), { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
+  // The RPC server (analytics.summary). It asserts analytics.rpc with exactly the options of
+  // the shared topology. Requests are auto-acked (the transport's noAck default): a request
+  // lost in a crash only makes the gateway answer 503 after its timeout. Task events do not
+  // come through here: the ingest module consumes them with manual acks.
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.RMQ,
       options: {
         urls: [env.RABBITMQ_URL],
         queue: ANALYTICS_RPC_QUEUE,
-        queueOptions: { durable: true },
-        prefetchCount: 16,
+        queueOptions: { ...ANALYTICS_RPC_QUEUE_OPTIONS },
+        noAck: true,
+        socketOptions: { heartbeatIntervalInSeconds: 10, reconnectTimeInSeconds: 1 },
       },
     },
     { inheritAppConfig: true },

@@ -3,9 +3,15 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
 import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
+import { AuthModule } from './auth/auth.module';
 import type { GatewayEnvironment } from './config/gateway-environment';
+import { EventsModule } from './events/events.module';
 import { MongoHealthIndicator } from './health/mongodb.health';
 import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
+import { SessionModule } from './session/session.module';
+import { StatsModule } from './stats/stats.module';
+import { TasksModule } from './tasks/tasks.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
@@ -30,11 +36,17 @@ export class AppModule {
           }),
         }),
         RedisModule,
+        SessionModule,
+        AuthModule,
+        TasksModule,
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-gateway' }),
         MetricsModule,
         HealthModule.register({
           indicators: [MongoHealthIndicator, RedisHealthIndicator, RabbitMqHealthIndicator],
         }),
+        WebModule,
+        EventsModule,
+        StatsModule,
       ],
     };
   }

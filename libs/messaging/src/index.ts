@@ -1,1 +1,2 @@
 export * from './amqp-connection';
+export * from './topology';

@@ -1,5 +1,5 @@
 import { CommonEnvironment, IsUrlWithScheme } from '@taskit/config';
-import { IsString, MinLength } from 'class-validator';
+import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 
 /** Every setting of the analytics service, validated at start-up (CONTRACT section 2). */
 export class AnalyticsEnvironment extends CommonEnvironment {
@@ -20,4 +20,28 @@ export class AnalyticsEnvironment extends CommonEnvironment {
   @IsString()
   @MinLength(1)
   INFLUX_BUCKET = 'taskit';
+
+  /** Most points written to InfluxDB in one request (one batch in flight at a time). */
+  @IsInt()
+  @Min(1)
+  @Max(5_000)
+  INGEST_BATCH_SIZE: number = 500;
+
+  /** Unacked deliveries the worker's consumer may hold (per-consumer QoS); ≥ 2 batches. */
+  @IsInt()
+  @Min(1)
+  @Max(20_000)
+  INGEST_PREFETCH: number = 1_000;
+
+  /** How long a partial batch waits for more events before it is written. */
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  INGEST_BATCH_WAIT_MS: number = 50;
+
+  /** Longest pause between attempts while InfluxDB refuses or cannot be reached. */
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  INGEST_MAX_BACKOFF_MS: number = 5_000;
 }

@@ -1,4 +1,5 @@
 import { CommonEnvironment, IsMongoUri, IsUrlWithScheme } from '@taskit/config';
+import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /** Every setting of the gateway, validated at start-up (CONTRACT section 2). */
@@ -26,7 +27,34 @@ export class GatewayEnvironment extends CommonEnvironment {
   @IsInt()
   @Min(100)
   @Max(30_000)
+  @Type(() => Number)
   ANALYTICS_RPC_TIMEOUT_MS = 2_000;
+
+  /** Failed logins per account within the window before 429. */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
+
+  /** Failed logins per client address within the window before 429 (all accounts). */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  LOGIN_MAX_FAILURES_PER_CLIENT = 30;
+
+  /** Length of the login-throttling window (and of a lock-out), in seconds. */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  @Type(() => Number)
+  LOGIN_THROTTLE_WINDOW_SECONDS = 900;
+
+  /** Lifetime of a cached task list in Redis (writes invalidate it at once anyway). */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  @Type(() => Number)
+  TASK_LIST_CACHE_TTL_SECONDS = 60;
 
   get sessionSecret(): string {
     return this.SESSION_SECRET ?? 'taskit-development-session-secret-not-for-production';

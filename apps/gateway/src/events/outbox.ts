@@ -5,15 +5,15 @@ import type { TaskEvent } from '@taskit/contracts';
  * transactions): a change to a task and the events it causes are written by one atomic
  * single-document update. The relay publishes `outbox` entries and pulls each one only after
  * RabbitMQ confirmed it. A deleted task stays as a tombstone (`deletedAt` set) until its
- * `task.deleted` event is published; then the relay removes the document.
+ * `task.deleted` event is published; then the relay removes the document. The relay's claim
+ * on a document (its lease) lives in the `outbox_leases` collection, keyed by the task id
+ * (see outbox-relay.ts), not in the task document.
  */
 export interface OutboxFields {
   /** Events not yet confirmed by the broker, oldest first. */
   outbox: TaskEvent[];
   /** When the oldest pending event was recorded; absent when `outbox` is empty (relay index). */
   outboxSince?: Date;
-  /** The gateway pod publishing this document's events, until `until`. */
-  outboxLease?: { owner: string; until: Date };
 }
 
 export const TASKS_COLLECTION = 'tasks';

@@ -1,0 +1,32 @@
+import { Controller, Logger } from '@nestjs/common';
+import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { ANALYTICS_SUMMARY_PATTERN, isSummaryRange, type Summary } from '@taskit/contracts';
+import { SummaryService } from './summary.service';
+
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The analytics RPC over queue analytics.rpc (CONTRACT section 5). */
+@Controller()
+export class StatsController {
+  private readonly logger = new Logger(StatsController.name);
+
+  constructor(private readonly summaries: SummaryService) {}
+
+  @MessagePattern(ANALYTICS_SUMMARY_PATTERN)
+  async summary(@Payload() payload: unknown): Promise<Summary> {
+    const request = (payload ?? {}) as { userId?: unknown; range?: unknown };
+    if (
+      typeof request.userId !== 'string' ||
+      !USER_ID.test(request.userId) ||
+      !isSummaryRange(request.range)
+    ) {
+      throw new RpcException('invalid summary request: {userId, range: 1h|24h|7d|30d} expected');
+    }
+    try {
+      return await this.summaries.summary(request.userId, request.range);
+    } catch (error) {
+      this.logger.warn(`summary query failed: ${(error as Error).message}`);
+      throw new RpcException('InfluxDB could not answer the summary query');
+    }
+  }
+}

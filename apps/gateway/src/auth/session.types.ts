@@ -1,0 +1,14 @@
+import type { SessionUser } from './session-user';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Set by register and login; absent for an anonymous session. */
+    user?: SessionUser;
+    /** Bound to this session; required in X-CSRF-Token on state-changing /api requests. */
+    csrfToken?: string;
+    /** Set on the anonymous session that logout hands out to carry the "Signed out" notice. */
+    signedOutAt?: number;
+  }
+}
+
+export {};

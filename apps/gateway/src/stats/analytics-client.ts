@@ -1,0 +1,81 @@
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
+import {
+  ANALYTICS_RPC_QUEUE,
+  ANALYTICS_SUMMARY_PATTERN,
+  type Summary,
+  type SummaryRequest,
+} from '@taskit/contracts';
+import { firstValueFrom, timeout } from 'rxjs';
+
+/** The analytics service could not answer in time (or at all). */
+export class AnalyticsUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+  ) {
+    super(message);
+    this.name = 'AnalyticsUnavailableError';
+  }
+}
+
+/**
+ * Nest's RMQ ClientProxy for `analytics.summary` on queue analytics.rpc. `noAssert`: the
+ * queue belongs to the shared topology (libs/messaging), declared by both services, so the
+ * client never re-declares it with other arguments. Replies come over direct reply-to, with
+ * the transport's auto-ack on the reply consumer. `send()` has no timeout of its own: every
+ * call gets an rxjs `timeout`, and the request expires in the queue at the same moment, so
+ * a backlog of requests nobody waits for does not build up while analytics is down.
+ */
+export class AnalyticsClient implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(AnalyticsClient.name);
+  private readonly client: ClientRMQ;
+
+  constructor(
+    rabbitmqUrl: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.client = new ClientRMQ({
+      urls: [rabbitmqUrl],
+      queue: ANALYTICS_RPC_QUEUE,
+      noAssert: true,
+      socketOptions: {
+        heartbeatIntervalInSeconds: 10,
+        reconnectTimeInSeconds: 1,
+        connectionOptions: { clientProperties: { connection_name: 'taskit-gateway-rpc' } },
+      },
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    // Connect early so the first request does not pay for it; failures retry on first use.
+    this.client
+      .connect()
+      .catch((error: unknown) => this.logger.warn(`analytics RPC client: ${String(error)}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+
+  async summary(request: SummaryRequest): Promise<Summary> {
+    const record = new RmqRecordBuilder(request)
+      .setOptions({ expiration: String(this.timeoutMs) })
+      .build();
+    try {
+      return await firstValueFrom(
+        this.client
+          .send<Summary, typeof record>(ANALYTICS_SUMMARY_PATTERN, record)
+          .pipe(timeout({ first: this.timeoutMs })),
+      );
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      throw new AnalyticsUnavailableError(
+        timedOut
+          ? `analytics did not answer within ${this.timeoutMs} ms`
+          : `analytics could not answer: ${error instanceof Error ? error.message : String(error)}`,
+        timedOut,
+      );
+    }
+  }
+}

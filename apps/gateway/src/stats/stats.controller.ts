@@ -1,0 +1,73 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Logger,
+  Query,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { isSummaryRange, SUMMARY_RANGES, type Summary } from '@taskit/contracts';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { SessionGuard } from '../auth/session.guard';
+import type { SessionUser } from '../auth/session-user';
+import type { GatewayEnvironment } from '../config/gateway-environment';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
+import { AnalyticsClient, AnalyticsUnavailableError } from './analytics-client';
+
+/** Seconds a summary is served from Redis before analytics is asked again. */
+export const SUMMARY_CACHE_SECONDS = 5;
+
+@Controller('api/analytics')
+@UseGuards(SessionGuard)
+export class StatsController {
+  private readonly logger = new Logger(StatsController.name);
+  private readonly prefix: string;
+
+  constructor(
+    private readonly analytics: AnalyticsClient,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    config: ConfigService<GatewayEnvironment, true>,
+  ) {
+    this.prefix = `${config.get('REDIS_PREFIX', { infer: true })}analytics:summary:`;
+  }
+
+  @Get('summary')
+  @Header('Cache-Control', 'no-store')
+  async summary(
+    @CurrentUser() user: SessionUser,
+    @Query('range') range: unknown,
+  ): Promise<Summary> {
+    if (!isSummaryRange(range)) {
+      throw new BadRequestException(`range must be one of ${SUMMARY_RANGES.join(', ')}`);
+    }
+    const key = `${this.prefix}${user.id}:${range}`;
+    const cached = await this.redis.get(key).catch((error: Error) => {
+      this.logger.warn(`summary cache read: ${error.message}`);
+      return null;
+    });
+    if (cached) return JSON.parse(cached) as Summary;
+
+    let summary: Summary;
+    try {
+      summary = await this.analytics.summary({ userId: user.id, range });
+    } catch (error) {
+      if (error instanceof AnalyticsUnavailableError) {
+        this.logger.warn(error.message);
+        throw new ServiceUnavailableException(
+          error.timedOut
+            ? 'Analytics did not answer in time; try again shortly'
+            : 'Analytics is unavailable; try again shortly',
+        );
+      }
+      throw error;
+    }
+    await this.redis
+      .set(key, JSON.stringify(summary), { EX: SUMMARY_CACHE_SECONDS })
+      .catch((error: Error) => this.logger.warn(`summary cache write: ${error.message}`));
+    return summary;
+  }
+}

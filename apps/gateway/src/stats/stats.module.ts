@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { GatewayEnvironment } from '../config/gateway-environment';
+import { AnalyticsClient } from './analytics-client';
+import { StatsController } from './stats.controller';
+
+/** GET /api/analytics/summary: the analytics RPC behind a short Redis cache. */
+@Module({
+  controllers: [StatsController],
+  providers: [
+    {
+      provide: AnalyticsClient,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<GatewayEnvironment, true>) =>
+        new AnalyticsClient(
+          config.get('RABBITMQ_URL', { infer: true }),
+          config.get('ANALYTICS_RPC_TIMEOUT_MS', { infer: true }),
+        ),
+    },
+  ],
+})
+export class StatsModule {}

@@ -1,0 +1,55 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { TaskEvent } from '@taskit/contracts';
+import { Schema as MongooseSchema, type Types } from 'mongoose';
+import { TASKS_COLLECTION, type OutboxFields } from '../events/outbox';
+
+/** One pending event in a task's embedded outbox (CONTRACT section 4 body, stored as is). */
+const OutboxEventSchema = new MongooseSchema<TaskEvent>(
+  {
+    eventId: { type: String, required: true },
+    type: { type: String, required: true },
+    taskId: { type: String, required: true },
+    userId: { type: String, required: true },
+    occurredAt: { type: String, required: true },
+    version: { type: Number, required: true },
+  },
+  { _id: false },
+);
+
+/**
+ * A task (collection `tasks`), shared with the outbox relay: `deletedAt` marks a tombstone
+ * that the API treats as missing everywhere; the relay removes it once `task.deleted` is out.
+ */
+@Schema({ collection: TASKS_COLLECTION, strict: true, versionKey: false })
+export class Task implements OutboxFields {
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true })
+  userId!: Types.ObjectId;
+
+  @Prop({ type: String, required: true })
+  title!: string;
+
+  @Prop({ type: Boolean, required: true, default: false })
+  done!: boolean;
+
+  @Prop({ type: Date, required: true })
+  createdAt!: Date;
+
+  @Prop({ type: Date, required: true })
+  updatedAt!: Date;
+
+  @Prop({ type: Date, default: null })
+  deletedAt?: Date | null;
+
+  @Prop({ type: [OutboxEventSchema], default: [] })
+  outbox!: TaskEvent[];
+
+  @Prop({ type: Date })
+  outboxSince?: Date;
+}
+
+export const TaskSchema = SchemaFactory.createForClass(Task);
+// The list query: a user's live tasks, optionally by state, oldest first.
+TaskSchema.index({ userId: 1, deletedAt: 1, createdAt: 1, _id: 1 });
+TaskSchema.index({ userId: 1, deletedAt: 1, done: 1, createdAt: 1, _id: 1 });
+// The outbox relay scans documents with pending events, oldest first.
+TaskSchema.index({ outboxSince: 1 });
