@@ -1,3 +1,5 @@
+// Loaded before the decorators below run: they record the property types it converts to.
+import 'reflect-metadata';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
 import { IsUrlWithScheme } from './validators';
 
@@ -20,10 +22,11 @@ export class CommonEnvironment {
   @IsUrlWithScheme(['amqp', 'amqps'])
   RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
+  // Numbers need their type written out: it is what converts the environment string.
   /** How long a SIGTERM may take to finish in-flight work before the process exits anyway. */
   @IsInt()
   @Min(0)
-  SHUTDOWN_TIMEOUT_MS = 10_000;
+  SHUTDOWN_TIMEOUT_MS: number = 10_000;
 
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';

@@ -1,3 +1,5 @@
+// class-transformer reads the declared property types through reflect-metadata.
+import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
