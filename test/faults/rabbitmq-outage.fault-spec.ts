@@ -41,6 +41,12 @@ describe('fault: RabbitMQ stopped (rabbitmqctl stop_app) while tasks are written
     await expectBothSources(stack, userId, before);
 
     await rabbitmq.stopApp();
+    // Readiness reports the broker within 10 s (the heartbeat), so traffic can be drained.
+    await eventually(async () => {
+      const ready = await fetch(`${gateway.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { rabbitmq: { status: 'down' } } });
+    }, 10_000);
     // Every write still succeeds: the events wait in the task documents' outbox.
     const during = await bulkChanges(api, 5, 'during');
     await eventually(async () => {
@@ -49,6 +55,9 @@ describe('fault: RabbitMQ stopped (rabbitmqctl stop_app) while tasks are written
     expect((await outboxState(stack.mongodbUri, userId)).pending).toBe(15);
 
     await rabbitmq.startApp();
+    await eventually(async () => {
+      expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200);
+    }, 30_000);
     await expectBothSources(stack, userId, addCounts(before, during), 90_000).catch(
       (error: Error) => {
         throw new Error(
