@@ -97,13 +97,11 @@ async function test(args: string[]): Promise<number> {
   if (wantsBrowserTests(jestArgs)) await ensureChromium();
   const started = await ensureBackingServices();
   try {
+    // Built even when the shared servers on 27017/8086 are reused (someone else's): Telegraf
+    // runs in the tests, and the fault tests start private FerretDB and InfluxDB instances.
     const telegraf = await ensureGoBinary(TELEGRAF);
-    // The fault runs start private FerretDB and InfluxDB instances from these binaries (built
-    // here even when the shared servers on 27017/8086 are someone else's).
-    if (selectedProjects(jestArgs)?.includes('chaos')) {
-      await ensureGoBinary(FERRETDB);
-      await ensureGoBinary(INFLUXDB);
-    }
+    const ferretdb = await ensureGoBinary(FERRETDB);
+    const influxd = await ensureGoBinary(INFLUXDB);
     await buildApps();
     step('running the test suites');
     return await new Promise<number>((resolveExit) => {
@@ -120,6 +118,8 @@ async function test(args: string[]): Promise<number> {
           TASKIT_TEST_RABBITMQ_URL: SERVICE_URLS.rabbitmq,
           TASKIT_TEST_INFLUX_URL: SERVICE_URLS.influxdb,
           TASKIT_TELEGRAF_BIN: telegraf,
+          TASKIT_FERRETDB_BIN: ferretdb,
+          TASKIT_INFLUXD_BIN: influxd,
           TASKIT_CHROMIUM: CHROMIUM_PATH,
         },
       });
