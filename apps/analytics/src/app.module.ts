@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
+import { settingsModule } from '@taskit/config';
 import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
 import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
 import type { AnalyticsEnvironment } from './config/analytics-environment';
@@ -14,12 +14,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          skipProcessEnv: true,
-          load: [() => ({ ...env })],
-        }),
+        settingsModule(env),
         structuredLogging('analytics', env.LOG_LEVEL),
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-analytics' }),
         InfluxModule,

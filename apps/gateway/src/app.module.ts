@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
+import { settingsModule } from '@taskit/config';
 import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
 import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
 import { AuthModule } from './auth/auth.module';
@@ -20,12 +21,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          skipProcessEnv: true,
-          load: [() => ({ ...env })],
-        }),
+        settingsModule(env),
         structuredLogging('gateway', env.LOG_LEVEL),
         MongooseModule.forRootAsync({
           inject: [ConfigService],

@@ -1,3 +1,4 @@
 export * from './validate-environment';
 export * from './validators';
 export * from './common-environment';
+export * from './settings-module';
