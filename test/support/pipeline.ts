@@ -266,6 +266,7 @@ export async function insertOutboxTasks(
         updatedAt: now,
         deletedAt: null,
         outbox: [factory.create('task.created', _id.toHexString(), userId)],
+        outboxPending: true,
         outboxSince: now,
       };
     });

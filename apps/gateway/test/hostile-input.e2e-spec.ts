@@ -404,7 +404,7 @@ describe('gateway: hostile input (all 4xx, none 5xx, nothing changes)', () => {
     const tasks = await db
       .db()
       .collection('tasks')
-      .find({}, { projection: { outbox: 0, outboxSince: 0, outboxLease: 0 } })
+      .find({}, { projection: { outbox: 0, outboxPending: 0, outboxSince: 0 } })
       .sort({ _id: 1 })
       .toArray();
     const users = await db.db().collection('users').find().sort({ _id: 1 }).toArray();

@@ -421,7 +421,7 @@ describe('gateway: tasks API (CONTRACT section 3) and its events (section 4)', (
       expect(taskIndexes).toEqual(
         expect.arrayContaining([
           { userId: 1, deletedAt: 1, createdAt: 1, _id: 1 },
-          { outboxSince: 1 },
+          { outboxPending: 1, outboxSince: 1 },
         ]),
       );
       const userIndexes = await events.db.collection('users').indexes();

@@ -81,7 +81,10 @@ export class EventPublisher implements OnModuleInit {
     return this.returned.delete(event.eventId) ? 'returned' : 'confirmed';
   }
 
+  /** At shutdown; a channel closed in the middle of its setup or a publish is not a failure. */
   async close(): Promise<void> {
-    await this.channel?.close();
+    await this.channel
+      ?.close()
+      .catch((error: Error) => this.logger.warn(`closing the publisher channel: ${error.message}`));
   }
 }

@@ -7,7 +7,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { TaskEvent } from '@taskit/contracts';
-import type { mongo } from 'mongoose';
+import { mongo } from 'mongoose';
 import type { TaskWriteLock } from '../tasks/task-write-lock';
 import { EventPublisher } from './event-publisher';
 import type { OutboxMetrics } from './outbox-metrics';
@@ -51,6 +51,8 @@ export interface OutboxLease {
 }
 export type LeasesCollection = mongo.Collection<OutboxLease>;
 export const OUTBOX_LEASES_COLLECTION = 'outbox_leases';
+/** Documents settled per hold of a user's write lock (each is one write). */
+const SETTLE_DOCUMENTS_PER_LOCK = 25;
 
 export interface RelayPassResult {
   claimed: number;
@@ -67,7 +69,7 @@ function occurredAtMs(event: TaskEvent | undefined): number | undefined {
 /**
  * The transactional outbox relay; one runs in every gateway pod.
  *
- * Each pass reads the oldest documents with pending events (`outboxSince` set) and claims up
+ * Each pass reads the oldest documents with pending events (`outboxPending`) and claims up
  * to `batchDocuments` of them with a lease per document: a row `{_id: taskId, owner, until}`
  * inserted into the small `outbox_leases` collection (unique `_id`: a duplicate means another
  * pod holds it; an expired lease is removed by whoever passes next). So two pods never publish
@@ -75,17 +77,15 @@ function occurredAtMs(event: TaskEvent | undefined): number | undefined {
  * is not a field of the task because FerretDB answers any filter other than `{_id}` with a
  * collection scan: claiming and releasing in the task collection would cost a scan per task.
  *
- * The claimed documents' events are published with confirms (EventPublisher); then each
- * document loses exactly its confirmed events (`$pullAll` of the stored objects, filter by
- * `_id` only). An emptied tombstone is deleted (nothing adds events to a tombstone); another
- * emptied document loses `outboxSince` by a conditional update (`outbox: {$size: 0}`, so an
- * event pushed meanwhile keeps it). A crash anywhere leaves the events in the document and the
- * lease expires: at-least-once, never lost; consumers are idempotent by event time and id.
- *
- * Those writes to a task document take the task's user's TaskWriteLock, like every write of
- * the tasks API: FerretDB 1.x applies an update by reading the document, changing it and
- * writing the whole document back without a transaction, so a relay write racing a user's
- * change would otherwise write back a stale copy and lose that change and its event.
+ * The claimed documents' events are published with confirms (EventPublisher). Then, per
+ * user and under that user's TaskWriteLock (which every writer of task documents takes), the
+ * documents are read again and each is settled by one write of what is left of its outbox:
+ * an emptied tombstone (`deletedAt`) is deleted, nothing adds events to a tombstone; an
+ * emptied task gets `outboxPending: false` and loses `outboxSince`. The lock is what makes this safe on FerretDB 1.x, which
+ * applies an update by reading, changing and writing back the whole document without a
+ * transaction: a relay write racing a user's change would otherwise write back a stale copy
+ * and lose that change and its event. A crash anywhere leaves the events in the document and
+ * the lease expires: at-least-once, never lost; consumers are idempotent by event time and id.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -114,7 +114,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.unsubscribe = this.signal.onEventsStored(() => this.nudge());
     // Plain index (FerretDB has no partial indexes): the relay's query is a range on it.
     Promise.resolve()
-      .then(() => this.tasks.createIndex({ outboxSince: 1 }))
+      .then(() => this.tasks.createIndex({ outboxPending: 1, outboxSince: 1 }))
       .catch((error: Error) => this.logger.warn(`outbox index: ${error.message}`));
     this.loop = this.run();
   }
@@ -186,7 +186,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   async relayOnce(): Promise<RelayPassResult> {
     const now = new Date();
     const candidates = await this.tasks
-      .find({ outboxSince: { $exists: true } }, { projection: { _id: 1 } })
+      .find({ outboxPending: true }, { projection: { _id: 1 } })
       .sort({ outboxSince: 1 })
       .limit(this.options.batchDocuments * 4)
       .toArray();
@@ -225,60 +225,101 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const claimed = await this.tasks
         .find({ _id: { $in: claimedIds } }, { projection: { userId: 1, outbox: 1, deletedAt: 1 } })
         .toArray();
-      const results = await Promise.all(claimed.map((doc) => this.relayDocument(doc)));
-      return {
-        claimed: claimed.length,
-        published: results.reduce((sum, r) => sum + r.published, 0),
-        failed: results.reduce((sum, r) => sum + r.failed, 0),
-      };
+      const published = await Promise.all(claimed.map((doc) => this.publishDocument(doc)));
+      const byUser = new Map<string, Map<string, Set<string>>>();
+      for (const [i, doc] of claimed.entries()) {
+        if (published[i].size === 0) continue;
+        const user = doc.userId.toHexString();
+        if (!byUser.has(user)) byUser.set(user, new Map());
+        byUser.get(user)?.set(doc._id.toHexString(), published[i]);
+      }
+      await Promise.all([...byUser].map(([user, docs]) => this.removePublished(user, docs)));
+      const confirmed = published.reduce((sum, ids) => sum + ids.size, 0);
+      const pending = claimed.reduce((sum, doc) => sum + (doc.outbox?.length ?? 0), 0);
+      return { claimed: claimed.length, published: confirmed, failed: pending - confirmed };
     } finally {
       await this.leases.deleteMany({ _id: { $in: claimedIds }, owner: token });
     }
   }
 
-  private async relayDocument(doc: OutboxDocument): Promise<{ published: number; failed: number }> {
+  /** Publishes a document's pending events in order; returns the ids the broker confirmed. */
+  private async publishDocument(doc: OutboxDocument): Promise<Set<string>> {
     const events = Array.isArray(doc.outbox) ? doc.outbox : [];
     // One channel keeps the document's events in order; confirms arrive in order too.
     const outcomes = await Promise.all(events.map((event) => this.publisher.publish(event)));
-    const confirmed = events.filter((_, i) => outcomes[i] === 'confirmed');
-    for (const outcome of outcomes) {
-      if (outcome === 'confirmed') this.metrics.published.inc();
-      else this.metrics.publishFailures.inc({ reason: outcome });
-    }
-    const failed = events.length - confirmed.length;
-    if (confirmed.length === 0) return { published: 0, failed };
-    const tombstone = doc.deletedAt !== undefined && doc.deletedAt !== null;
-    await this.lock.run(doc.userId.toHexString(), async () => {
-      if (tombstone && failed === 0) {
-        // Nothing adds events to a tombstone: with its last event confirmed it can go.
-        await this.tasks.deleteOne({ _id: doc._id });
-        return;
-      }
-      // Exactly the stored objects that were confirmed ($pull with a condition is a no-op
-      // on FerretDB; $pullAll of whole values works on both).
-      await this.tasks.updateOne({ _id: doc._id }, { $pullAll: { outbox: confirmed } });
-      if (failed === 0) {
-        // Conditional: a change may have pushed new events since the document was read.
-        await this.tasks.updateOne(
-          { _id: doc._id, outbox: { $size: 0 } },
-          { $unset: { outboxSince: '' } },
-        );
+    const confirmed = new Set<string>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome === 'confirmed') {
+        confirmed.add(events[i].eventId);
+        this.metrics.published.inc();
+      } else {
+        this.metrics.publishFailures.inc({ reason: outcome });
       }
     });
-    return { published: confirmed.length, failed };
+    return confirmed;
+  }
+
+  /**
+   * Removes confirmed events from one user's documents, under that user's write lock: with
+   * every writer of those documents held off, the documents read here are exactly what is
+   * stored, and each one is settled by a single write of its remaining outbox. An emptied
+   * tombstone is deleted (nothing adds events to a tombstone); an emptied task loses
+   * `outboxPending` and `outboxSince`. One bulkWrite per chunk of documents.
+   */
+  private async removePublished(
+    userId: string,
+    /** Confirmed event ids by task id (hex). */
+    confirmed: Map<string, Set<string>>,
+  ): Promise<void> {
+    const ids = [...confirmed.keys()];
+    // A few documents per lock hold: the user's own requests wait for the lock meanwhile.
+    for (let i = 0; i < ids.length; i += SETTLE_DOCUMENTS_PER_LOCK) {
+      const chunk = ids.slice(i, i + SETTLE_DOCUMENTS_PER_LOCK);
+      await this.lock.run(userId, () => this.settle(chunk, confirmed));
+    }
+  }
+
+  private async settle(taskIds: string[], confirmed: Map<string, Set<string>>): Promise<void> {
+    const current = await this.tasks
+      .find(
+        { _id: { $in: taskIds.map((id) => new mongo.ObjectId(id)) } },
+        { projection: { outbox: 1, deletedAt: 1 } },
+      )
+      .toArray();
+    const operations: mongo.AnyBulkWriteOperation<OutboxDocument>[] = [];
+    for (const doc of current) {
+      const published = confirmed.get(doc._id.toHexString()) ?? new Set<string>();
+      const outbox = doc.outbox ?? [];
+      const remaining = outbox.filter((event) => !published.has(event.eventId));
+      if (remaining.length === outbox.length) continue;
+      const filter = { _id: doc._id };
+      if (remaining.length > 0) {
+        operations.push({ updateOne: { filter, update: { $set: { outbox: remaining } } } });
+      } else if (doc.deletedAt) {
+        operations.push({ deleteOne: { filter } });
+      } else {
+        operations.push({
+          updateOne: {
+            filter,
+            update: { $set: { outbox: [], outboxPending: false }, $unset: { outboxSince: '' } },
+          },
+        });
+      }
+    }
+    if (operations.length > 0) await this.tasks.bulkWrite(operations, { ordered: false });
   }
 
   /** Pending events and the age of the oldest one, for the metrics. */
   async measure(): Promise<{ backlog: number; oldestPendingAgeSeconds: number }> {
     const [count] = await this.tasks
       .aggregate<{ n: number }>([
-        { $match: { outboxSince: { $exists: true } } },
+        { $match: { outboxPending: true } },
         { $unwind: '$outbox' },
         { $count: 'n' },
       ])
       .toArray();
     const oldest = await this.tasks
-      .find({ outboxSince: { $exists: true } }, { projection: { outbox: 1, outboxSince: 1 } })
+      .find({ outboxPending: true }, { projection: { outbox: 1, outboxSince: 1 } })
       .sort({ outboxSince: 1 })
       .limit(20)
       .toArray();

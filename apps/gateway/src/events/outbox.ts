@@ -12,15 +12,25 @@ import type { TaskEvent } from '@taskit/contracts';
 export interface OutboxFields {
   /** Events not yet confirmed by the broker, oldest first. */
   outbox: TaskEvent[];
-  /** When the oldest pending event was recorded; absent when `outbox` is empty (relay index). */
+  /**
+   * True while `outbox` holds events: the relay's query is an equality on it, which FerretDB
+   * answers from an index (a range or `$exists` query would scan the collection).
+   */
+  outboxPending: boolean;
+  /** When the oldest pending event was recorded (relay order, backlog age); absent when empty. */
   outboxSince?: Date;
 }
 
 export const TASKS_COLLECTION = 'tasks';
 
-/** The part of a task update that records `events` in the same atomic write. */
-export function recordEvents(events: TaskEvent[], now: Date) {
+/** A task update (`$set` of the change) extended to record `events` in the same atomic write. */
+export function withEvents(
+  update: { $set: Record<string, unknown> },
+  events: TaskEvent[],
+  now: Date,
+) {
   return {
+    $set: { ...update.$set, outboxPending: true },
     $push: { outbox: { $each: events } },
     // $min sets the field when it is absent and otherwise keeps the older time.
     $min: { outboxSince: now },

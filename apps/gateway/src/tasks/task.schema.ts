@@ -43,6 +43,9 @@ export class Task implements OutboxFields {
   @Prop({ type: [OutboxEventSchema], default: [] })
   outbox!: TaskEvent[];
 
+  @Prop({ type: Boolean, default: false })
+  outboxPending!: boolean;
+
   @Prop({ type: Date })
   outboxSince?: Date;
 }
@@ -52,4 +55,4 @@ export const TaskSchema = SchemaFactory.createForClass(Task);
 TaskSchema.index({ userId: 1, deletedAt: 1, createdAt: 1, _id: 1 });
 TaskSchema.index({ userId: 1, deletedAt: 1, done: 1, createdAt: 1, _id: 1 });
 // The outbox relay scans documents with pending events, oldest first.
-TaskSchema.index({ outboxSince: 1 });
+TaskSchema.index({ outboxPending: 1, outboxSince: 1 });

@@ -8,7 +8,7 @@ import {
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEvent, TaskEventType } from '@taskit/contracts';
 import { Types, type AnyBulkWriteOperation, type Model } from 'mongoose';
-import { recordEvents } from '../events/outbox';
+import { withEvents } from '../events/outbox';
 import { OutboxSignal } from '../events/outbox-signal';
 import { TaskEventFactory } from '../events/task-event.factory';
 import { planPatch, type TaskPatch } from './task-changes';
@@ -102,6 +102,7 @@ export class TasksService implements OnModuleInit {
       updatedAt: now,
       deletedAt: null,
       outbox: [created],
+      outboxPending: true,
       outboxSince: now,
     };
     // The raw driver insert: the document (with its event) exactly as written here.
@@ -133,7 +134,7 @@ export class TasksService implements OnModuleInit {
       const updated = await this.tasks
         .findOneAndUpdate(
           { ...this.live(userId, taskId), title: current.title, done: current.done },
-          { $set: { ...plan.set, updatedAt: now }, ...recordEvents(events, now) },
+          withEvents({ $set: { ...plan.set, updatedAt: now } }, events, now),
           // No projection: FerretDB's findAndModify does not implement `fields`; toTaskView
           // picks the API fields (the outbox never leaves the service).
           { returnDocument: 'after' },
@@ -156,10 +157,14 @@ export class TasksService implements OnModuleInit {
   private async removeLocked(userId: string, taskId: string): Promise<void> {
     const now = new Date();
     const id = new Types.ObjectId(taskId);
-    const result = await this.tasks.updateOne(this.live(userId, taskId), {
-      $set: { deletedAt: now, updatedAt: now },
-      ...recordEvents([this.event('task.deleted', id, userId)], now),
-    });
+    const result = await this.tasks.updateOne(
+      this.live(userId, taskId),
+      withEvents(
+        { $set: { deletedAt: now, updatedAt: now } },
+        [this.event('task.deleted', id, userId)],
+        now,
+      ),
+    );
     if (result.matchedCount === 0) throw new NotFoundException('Task not found');
     this.outbox.eventsStored(1);
     await this.cache.invalidate(userId);
@@ -167,18 +172,24 @@ export class TasksService implements OnModuleInit {
 
   /** Marks every live task done (or not): one event per task that actually changed. */
   async toggleAll(userId: string, done: boolean): Promise<number> {
-    return this.changeEach(userId, { done: !done }, (id, now) => ({
-      $set: { done, updatedAt: now },
-      ...recordEvents([this.event(done ? 'task.completed' : 'task.uncompleted', id, userId)], now),
-    }));
+    return this.changeEach(userId, { done: !done }, (id, now) =>
+      withEvents(
+        { $set: { done, updatedAt: now } },
+        [this.event(done ? 'task.completed' : 'task.uncompleted', id, userId)],
+        now,
+      ),
+    );
   }
 
   /** Tombstones every completed task: one task.deleted event per task. */
   async clearCompleted(userId: string): Promise<number> {
-    return this.changeEach(userId, { done: true }, (id, now) => ({
-      $set: { deletedAt: now, updatedAt: now },
-      ...recordEvents([this.event('task.deleted', id, userId)], now),
-    }));
+    return this.changeEach(userId, { done: true }, (id, now) =>
+      withEvents(
+        { $set: { deletedAt: now, updatedAt: now } },
+        [this.event('task.deleted', id, userId)],
+        now,
+      ),
+    );
   }
 
   /**
