@@ -89,40 +89,6 @@ const rabbitmq: BackingService = {
   },
 };
 
-/** FerretDB's PostgreSQL storage, when a local PostgreSQL lets `postgres` in (trust auth). */
-const FERRETDB_POSTGRES = { port: 5432, user: 'postgres', database: 'ferretdb' };
-
-/**
- * FerretDB's storage: PostgreSQL when one runs locally, else SQLite. On PostgreSQL FerretDB
- * answers equality filters and sorts from indexes; on SQLite every query other than by `_id`
- * scans the collection (measured here with 3,200 tasks: a user's task list 6 ms against
- * 100 ms, an update by id 3 ms against 12 ms).
- */
-async function ferretdbStorage(dir: string): Promise<string[]> {
-  const { port, user, database } = FERRETDB_POSTGRES;
-  if ((await isPortOpen(port)) && commandExists('psql')) {
-    const psql = ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-tAc'];
-    try {
-      const exists = await run('psql', [
-        ...psql,
-        `SELECT 1 FROM pg_database WHERE datname = '${database}'`,
-      ]);
-      if (exists.trim() !== '1') await run('psql', [...psql, `CREATE DATABASE ${database}`]);
-      step(`ferretdb: storage in PostgreSQL (database ${database} on port ${port})`);
-      return [
-        '--handler=postgresql',
-        `--postgresql-url=postgres://${user}@127.0.0.1:${port}/${database}`,
-      ];
-    } catch (error) {
-      step(
-        `ferretdb: PostgreSQL not usable (${(error as Error).message.split('\n')[0]}); using SQLite`,
-      );
-    }
-  }
-  step('ferretdb: storage in SQLite under .run/data/ferretdb');
-  return ['--handler=sqlite', `--sqlite-url=file:${dir}/`];
-}
-
 const ferretdb: BackingService = {
   name: 'ferretdb',
   port: PORTS.mongodb,
@@ -130,7 +96,8 @@ const ferretdb: BackingService = {
     const binary = await ensureGoBinary(FERRETDB);
     const dir = ensureDir(join(DATA_DIR, 'ferretdb'));
     startDetached('ferretdb', binary, [
-      ...(await ferretdbStorage(dir)),
+      '--handler=sqlite',
+      `--sqlite-url=file:${dir}/`,
       `--state-dir=${dir}`,
       `--listen-addr=127.0.0.1:${PORTS.mongodb}`,
       // Its metrics endpoint is not used here; port 0 keeps it from taking a fixed port.
