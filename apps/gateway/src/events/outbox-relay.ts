@@ -46,7 +46,10 @@ export type TasksCollection = mongo.Collection<OutboxDocument>;
 /** A claim on one task document's outbox: `_id` is the task's id. */
 export interface OutboxLease {
   _id: mongo.ObjectId;
+  /** The pass that holds it (relay id and pass number). */
   owner: string;
+  /** The relay (pod) that holds it. */
+  relay: string;
   until: Date;
 }
 export type LeasesCollection = mongo.Collection<OutboxLease>;
@@ -70,7 +73,7 @@ function occurredAtMs(event: TaskEvent | undefined): number | undefined {
  * The transactional outbox relay; one runs in every gateway pod.
  *
  * Each pass reads the oldest documents with pending events (`outboxPending`) and claims up
- * to `batchDocuments` of them with a lease per document: a row `{_id: taskId, owner, until}`
+ * to `batchDocuments` of them with a lease per document: a row `{_id: taskId, owner, relay, until}`
  * inserted into the small `outbox_leases` collection (unique `_id`: a duplicate means another
  * pod holds it; an expired lease is removed by whoever passes next). So two pods never publish
  * the same document's events at the same time, and a crashed pod's claims expire. The lease
@@ -195,7 +198,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     // Leases live in their own small collection, keyed by task id: inserting one is the
     // claim (a duplicate key means another relay holds it), and every lease query is cheap.
     const ids = candidates.map((c) => c._id);
-    await this.leases.deleteMany({ until: { $lt: now } });
+    // Expired leases, and this relay's own from a pass that could not release them (its
+    // passes never overlap): otherwise they would hold those documents until they expire.
+    await this.leases.deleteMany({ $or: [{ until: { $lt: now } }, { relay: this.owner }] });
     const held = new Set(
       (await this.leases.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map(
         (lease) => lease._id.toHexString(),
@@ -209,7 +214,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const until = new Date(now.getTime() + this.options.leaseMs);
     await this.leases
       .insertMany(
-        free.map((_id) => ({ _id, owner: token, until })),
+        free.map((_id) => ({ _id, owner: token, relay: this.owner, until })),
         { ordered: false },
       )
       .catch((error: Error & { code?: number; writeErrors?: unknown }) => {

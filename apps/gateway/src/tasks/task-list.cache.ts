@@ -75,12 +75,28 @@ export class TaskListCache {
   }
 
   /**
-   * After every successful write, before its response. If Redis fails here the write stands
-   * (MongoDB has it) and the error propagates (503); entries of the old version then live at
-   * most TASK_LIST_CACHE_TTL_SECONDS.
+   * Makes the user's cached lists unreachable: bumps the version that is part of every key.
+   * Redis errors propagate (503).
    */
   async invalidate(userId: string): Promise<void> {
     const key = this.versionKey(userId);
     await this.redis.multi().incr(key).pExpire(key, VERSION_TTL_MS).exec();
+  }
+
+  /**
+   * After a change is stored, before its response. The change stands whatever happens here,
+   * so a Redis failure must not turn it into an error: it is logged, and the entries of the
+   * old version live at most TASK_LIST_CACHE_TTL_SECONDS (a Redis that restarted has lost
+   * them anyway). Writers check Redis before they write (the user's write lock, or
+   * `invalidate` before a create), so this fails only when Redis dies in between.
+   */
+  async invalidateAfterWrite(userId: string): Promise<void> {
+    try {
+      await this.invalidate(userId);
+    } catch (error) {
+      this.logger.warn(
+        `task list cache not invalidated after a write: ${(error as Error).message}`,
+      );
+    }
   }
 }

@@ -105,10 +105,12 @@ export class TasksService implements OnModuleInit {
       outboxPending: true,
       outboxSince: now,
     };
+    // Redis first: when it is down the create fails cleanly (503) with nothing stored.
+    await this.cache.invalidate(userId);
     // The raw driver insert: the document (with its event) exactly as written here.
     await this.tasks.collection.insertOne(document);
     this.outbox.eventsStored(1);
-    await this.cache.invalidate(userId);
+    await this.cache.invalidateAfterWrite(userId);
     return toTaskView(document);
   }
 
@@ -143,7 +145,7 @@ export class TasksService implements OnModuleInit {
         .exec();
       if (updated) {
         this.outbox.eventsStored(events.length);
-        await this.cache.invalidate(userId);
+        await this.cache.invalidateAfterWrite(userId);
         return toTaskView(updated);
       }
     }
@@ -167,7 +169,7 @@ export class TasksService implements OnModuleInit {
     );
     if (result.matchedCount === 0) throw new NotFoundException('Task not found');
     this.outbox.eventsStored(1);
-    await this.cache.invalidate(userId);
+    await this.cache.invalidateAfterWrite(userId);
   }
 
   /** Marks every live task done (or not): one event per task that actually changed. */
@@ -223,7 +225,7 @@ export class TasksService implements OnModuleInit {
       return result.modifiedCount;
     } finally {
       // Also after a partial failure: some tasks may have changed.
-      await this.cache.invalidate(userId);
+      await this.cache.invalidateAfterWrite(userId);
     }
   }
 }
