@@ -31,6 +31,8 @@ module.exports = {
       displayName: 'browser',
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
     },
+    // `npm run chaos` only (tools/stack/cli.mts leaves it out of `npm test`).
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos.ts'] },
   ],
   testTimeout: 60_000,
 };

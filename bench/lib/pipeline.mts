@@ -1,0 +1,186 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type Channel } from 'amqplib';
+import { REPO_ROOT } from '../../tools/stack/paths.mts';
+import { influxQuery } from './influx.mts';
+
+export const EXCHANGE = 'taskit.events';
+export const WORKER_QUEUE = 'analytics.task-events';
+export const TELEGRAF_QUEUE = 'telegraf.task-events';
+const TYPES = [
+  'task.created',
+  'task.updated',
+  'task.completed',
+  'task.uncompleted',
+  'task.deleted',
+] as const;
+
+interface Definitions {
+  exchanges: { name: string; type: string; durable: boolean }[];
+  queues: { name: string; durable: boolean; arguments: Record<string, unknown> }[];
+  bindings: { source: string; destination: string; routing_key: string }[];
+}
+
+/**
+ * Declares Taskit's topology on a vhost from deploy/rabbitmq/definitions.json, which is
+ * generated from the services' own `declareTopology` data (same arguments, so the services
+ * and Telegraf's passive declare accept it).
+ */
+export async function declareTopology(amqpUrl: string): Promise<void> {
+  const definitions = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'deploy', 'rabbitmq', 'definitions.json'), 'utf8'),
+  ) as Definitions;
+  const connection = await connect(amqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    for (const e of definitions.exchanges) {
+      await channel.assertExchange(e.name, e.type, { durable: e.durable });
+    }
+    for (const q of definitions.queues) {
+      await channel.assertQueue(q.name, { durable: q.durable, arguments: q.arguments });
+    }
+    for (const b of definitions.bindings) {
+      await channel.bindQueue(b.destination, b.source, b.routing_key);
+    }
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** RFC 3339 UTC with nine fractional digits from nanoseconds since the epoch. */
+export function formatNs(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n;
+  const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+}
+
+/**
+ * Publishes `n` contract events (CONTRACT section 4) to the exchange with confirms and
+ * `mandatory` (a return fails the run): every event type, `users` users, and an occurredAt
+ * that is unique per user (a distinct microsecond per event, an hour ago). Returns the ids.
+ */
+export async function publishBacklog(
+  amqpUrl: string,
+  n: number,
+  users: number,
+  onProgress: (sent: number) => void,
+): Promise<Set<string>> {
+  const userIds = Array.from({ length: users }, () => randomBytes(12).toString('hex'));
+  const baseNs = BigInt(Date.now() - 3_600_000) * 1_000_000n;
+  const ids = new Set<string>();
+  const connection = await connect(amqpUrl);
+  let returned = 0;
+  try {
+    const channel = await connection.createConfirmChannel();
+    channel.on('return', () => (returned += 1));
+    for (let i = 0; i < n; i++) {
+      const type = TYPES[i % TYPES.length];
+      const event = {
+        eventId: randomUUID(),
+        type,
+        taskId: randomBytes(12).toString('hex'),
+        userId: userIds[i % users],
+        occurredAt: formatNs(baseNs + BigInt(i) * 1_000n),
+        version: 1,
+      };
+      ids.add(event.eventId);
+      const ok = channel.publish(
+        EXCHANGE,
+        type,
+        Buffer.from(JSON.stringify({ pattern: type, data: event })),
+        {
+          persistent: true,
+          mandatory: true,
+          contentType: 'application/json',
+          messageId: event.eventId,
+        },
+      );
+      if (!ok) await new Promise((resolve) => channel.once('drain', resolve));
+      if (i % 2_000 === 1_999) {
+        await channel.waitForConfirms();
+        onProgress(i + 1);
+      }
+    }
+    await channel.waitForConfirms();
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+  if (returned > 0) throw new Error(`${returned} events were unroutable (topology missing?)`);
+  return ids;
+}
+
+/** Watches a queue's ready count on one channel (passive declare; no consumer of our own). */
+export class QueueWatcher {
+  private readonly close: () => Promise<void>;
+  private readonly channel: Channel;
+
+  private constructor(close: () => Promise<void>, channel: Channel) {
+    this.close = close;
+    this.channel = channel;
+  }
+
+  static async open(amqpUrl: string): Promise<QueueWatcher> {
+    const connection = await connect(amqpUrl);
+    const channel = await connection.createChannel();
+    return new QueueWatcher(() => connection.close(), channel);
+  }
+
+  async ready(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  async dispose(): Promise<void> {
+    await this.close().catch(() => undefined);
+  }
+}
+
+export interface SourceVerification {
+  points: number;
+  distinct_event_ids: number;
+  lost: number;
+  duplicates: number;
+  unexpected: number;
+}
+
+/**
+ * What one source wrote, from InfluxDB: points, distinct event ids, and the event ids compared
+ * with what was published (lost = published but absent; duplicates = points beyond one per
+ * event id; unexpected = ids never published).
+ */
+export async function verifySource(
+  influxUrl: string,
+  db: string,
+  source: 'worker' | 'telegraf',
+  published: Set<string>,
+): Promise<SourceVerification> {
+  const series = await influxQuery(
+    influxUrl,
+    `SELECT "event_id" FROM "task_events" WHERE "source" = '${source}'`,
+    db,
+    120_000,
+  );
+  const seen = new Set<string>();
+  let points = 0;
+  let unexpected = 0;
+  for (const s of series) {
+    const column = s.columns.indexOf('event_id');
+    for (const row of s.values) {
+      points += 1;
+      const id = String(row[column]);
+      if (!seen.has(id) && !published.has(id)) unexpected += 1;
+      seen.add(id);
+    }
+  }
+  let lost = 0;
+  for (const id of published) if (!seen.has(id)) lost += 1;
+  return {
+    points,
+    distinct_event_ids: seen.size,
+    lost,
+    duplicates: points - seen.size,
+    unexpected,
+  };
+}

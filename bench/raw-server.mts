@@ -1,0 +1,197 @@
+/**
+ * The baseline of the HTTP benchmark: a plain `node:http` handler, no framework, doing what
+ * the gateway's `GET /api/tasks` does with the same drivers:
+ *
+ * - `GET /api/tasks`: unsign the `taskit.sid` cookie (express-session's `s:` + HMAC-SHA256
+ *   format, as cookie-signature makes it), read the session JSON from Redis
+ *   (`${REDIS_PREFIX}sess:<sid>`, node-redis), take the user id, run the gateway's MongoDB
+ *   query (same filter, projection and sort, MongoDB driver bundled with mongoose) and answer
+ *   the same JSON. This is the contract's `raw`.
+ * - `GET /same-io/api/tasks`: the same plus everything else the gateway does around it per
+ *   request: the session TTL refresh (connect-redis `touch`, EXPIRE), the per-user cache
+ *   version key and a cached list in Redis (the gateway's TaskListCache protocol: version GET,
+ *   list GET, MongoDB and SET only on a miss). The same I/O as the gateway, so the difference
+ *   is the framework and middleware.
+ *
+ * `GET /health` answers `{"inflight": n}` (requests being handled).
+ *
+ * Environment: PORT, MONGODB_URI, REDIS_URL, REDIS_PREFIX, SESSION_SECRET,
+ * TASK_LIST_CACHE_TTL_SECONDS (as the gateway's, default 60).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mongo } from 'mongoose';
+import { createClient } from 'redis';
+
+const PORT = Number(process.env.PORT ?? 0);
+const MONGODB_URI = required('MONGODB_URI');
+const REDIS_URL = required('REDIS_URL');
+const REDIS_PREFIX = required('REDIS_PREFIX');
+const SESSION_SECRET = required('SESSION_SECRET');
+const COOKIE = 'taskit.sid';
+const SESSION_TTL_S = 24 * 60 * 60;
+const CACHE_TTL_MS = Number(process.env.TASK_LIST_CACHE_TTL_SECONDS ?? 60) * 1000;
+const PROJECTION = { _id: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 };
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
+interface StoredTask {
+  _id: mongo.ObjectId;
+  title: string;
+  done: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface TaskView {
+  id: string;
+  title: string;
+  done: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** express-session's cookie value `s:<sid>.<mac>` → sid, or undefined when forged. */
+export function unsignSessionCookie(value: string, secret: string): string | undefined {
+  if (!value.startsWith('s:')) return undefined;
+  const signed = value.slice(2);
+  const dot = signed.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  const sid = signed.slice(0, dot);
+  const expected = Buffer.from(
+    `${sid}.${createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '')}`,
+  );
+  const actual = Buffer.from(signed);
+  return expected.length === actual.length && timingSafeEqual(expected, actual) ? sid : undefined;
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function toTaskView(task: StoredTask): TaskView {
+  return {
+    id: task._id.toHexString(),
+    title: task.title,
+    done: task.done,
+    createdAt: task.createdAt.toISOString(),
+    updatedAt: task.updatedAt.toISOString(),
+  };
+}
+
+let inflight = 0;
+const redis = createClient({ url: REDIS_URL });
+redis.on('error', (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
+const mongoClient = new mongo.MongoClient(MONGODB_URI, { serverSelectionTimeoutMS: 5_000 });
+const tasks = mongoClient.db().collection<StoredTask & { userId: mongo.ObjectId }>('tasks');
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+function error(res: ServerResponse, status: number, message: string, name: string): void {
+  send(res, status, JSON.stringify({ statusCode: status, message, error: name }));
+}
+
+async function findTasks(userId: string, status: string): Promise<TaskView[]> {
+  const found = await tasks
+    .find(
+      {
+        userId: new mongo.ObjectId(userId),
+        deletedAt: null,
+        ...(status === 'all' ? {} : { done: status === 'completed' }),
+      },
+      { projection: PROJECTION },
+    )
+    .sort({ createdAt: 1, _id: 1 })
+    .toArray();
+  return found.map(toTaskView);
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://raw');
+  const sameIo = url.pathname === '/same-io/api/tasks';
+  if (req.method === 'GET' && url.pathname === '/health') {
+    return send(res, 200, JSON.stringify({ inflight: inflight - 1 }));
+  }
+  if (req.method !== 'GET' || (url.pathname !== '/api/tasks' && !sameIo)) {
+    return error(res, 404, 'Not Found', 'Not Found');
+  }
+  const status = url.searchParams.get('status') ?? 'all';
+  if (!['all', 'active', 'completed'].includes(status)) {
+    return error(res, 400, 'status must be one of all, active, completed', 'Bad Request');
+  }
+  const cookie = cookieValue(req.headers.cookie, COOKIE);
+  const sid = cookie === undefined ? undefined : unsignSessionCookie(cookie, SESSION_SECRET);
+  const sessionKey = `${REDIS_PREFIX}sess:${sid}`;
+  const raw = sid === undefined ? null : await redis.get(sessionKey);
+  const session = raw === null ? undefined : (JSON.parse(raw) as { user?: { id: string } });
+  const userId = session?.user?.id;
+  if (!userId) return error(res, 401, 'Not logged in', 'Unauthorized');
+
+  if (!sameIo) {
+    return send(res, 200, JSON.stringify({ tasks: await findTasks(userId, status) }));
+  }
+  await redis.expire(sessionKey, SESSION_TTL_S);
+  const version = (await redis.get(`${REDIS_PREFIX}tasks-version:${userId}`)) ?? '0';
+  const cacheKey = `${REDIS_PREFIX}rawcache::tasks:${userId}:v${version}:${status}`;
+  const cached = await redis.get(cacheKey);
+  let views: TaskView[];
+  if (cached !== null) {
+    views = JSON.parse(cached) as TaskView[];
+  } else {
+    views = await findTasks(userId, status);
+    await redis.set(cacheKey, JSON.stringify(views), { PX: CACHE_TTL_MS });
+  }
+  send(res, 200, JSON.stringify({ tasks: views }));
+}
+
+async function main(): Promise<void> {
+  await Promise.all([redis.connect(), mongoClient.connect()]);
+  const server = createServer((req, res) => {
+    inflight += 1;
+    handle(req, res)
+      .finally(() => (inflight -= 1))
+      .catch((cause: unknown) => {
+        process.stderr.write(`request failed: ${String(cause)}\n`);
+        if (!res.headersSent) error(res, 503, 'Service Unavailable', 'Service Unavailable');
+        else res.destroy();
+      });
+  });
+  server.listen(PORT, '127.0.0.1', () => {
+    const address = server.address();
+    process.stdout.write(`raw server on ${typeof address === 'object' ? address?.port : PORT}\n`);
+  });
+  const shutdown = () => {
+    server.close();
+    server.closeAllConnections();
+    void Promise.allSettled([redis.close(), mongoClient.close()]).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((cause: unknown) => {
+  process.stderr.write(`raw server: ${String(cause)}\n`);
+  process.exit(1);
+});

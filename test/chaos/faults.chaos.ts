@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/test-environment';
+import { ChaosStack } from './chaos-stack';
+import { runScenario, SCENARIOS, SETTINGS, type ChaosEntry } from './scenarios';
+
+/**
+ * `npm run chaos` (CONTRACT section 9): each scenario under a steady load of task writes on a
+ * stack of private servers; prints a table and writes .bench/chaos.json. The figures are the
+ * output: this file asserts only that every scenario ran and was written, never a timing.
+ * `CHAOS_SCENARIOS=poison,worker-kill npm run chaos` runs a subset.
+ */
+const OUTPUT = join(REPO_ROOT, '.bench', 'chaos.json');
+
+const COLUMNS: [keyof ChaosEntry, string][] = [
+  ['scenario', 'scenario'],
+  ['requests', 'requests'],
+  ['http_5xx', '5xx'],
+  ['http_503', '503'],
+  ['http_401', '401'],
+  ['events_expected', 'expected'],
+  ['events_in_influx_worker', 'worker'],
+  ['events_in_influx_telegraf', 'telegraf'],
+  ['lost', 'lost'],
+  ['duplicates', 'dupl.'],
+  ['partial_writes', 'partial'],
+  ['dropped_connections', 'dropped'],
+  ['recovered_s', 'recovered s'],
+];
+
+export function table(entries: ChaosEntry[]): string {
+  const cell = (entry: ChaosEntry, key: keyof ChaosEntry) => String(entry[key] ?? '-');
+  const widths = COLUMNS.map(([key, title]) =>
+    Math.max(title.length, ...entries.map((e) => cell(e, key).length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [
+    line(COLUMNS.map(([, title]) => title)),
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...entries.map((e) => line(COLUMNS.map(([key]) => cell(e, key)))),
+  ].join('\n');
+}
+
+/** A scenario that could not run to its end: reported, with no figures. */
+function failedEntry(scenario: string, error: Error): ChaosEntry {
+  process.stdout.write(`[chaos] ${scenario} failed: ${error.stack ?? error.message}\n`);
+  return {
+    scenario,
+    requests: 0,
+    http_5xx: 0,
+    events_expected: 0,
+    events_in_influx_worker: 0,
+    events_in_influx_telegraf: 0,
+    lost: 0,
+    duplicates: 0,
+    recovered_s: null,
+    http_503: 0,
+    http_401: 0,
+    http_other_4xx: 0,
+    dropped_connections: 0,
+    writes_ok: 0,
+    partial_writes: 0,
+    writes_ok_after_s: null,
+    drained_after_s: null,
+    events_unconfirmed: 0,
+    fault_s: 0,
+    notes: `FAILED: ${error.message.split('\n')[0]}`,
+  };
+}
+
+describe('chaos: fault runs under load (npm run chaos)', () => {
+  let chaos: ChaosStack | undefined;
+
+  beforeAll(async () => {
+    chaos = await ChaosStack.start();
+  }, 240_000);
+
+  afterAll(async () => {
+    await chaos?.stop();
+  }, 120_000);
+
+  it('runs every scenario, prints the table and writes .bench/chaos.json', async () => {
+    const wanted = process.env.CHAOS_SCENARIOS?.split(',').map((s) => s.trim());
+    const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.name));
+    const entries: ChaosEntry[] = [];
+    for (const scenario of scenarios) {
+      process.stdout.write(`[chaos] ${scenario.name}: running\n`);
+      const entry = await runScenario(chaos!, scenario).catch((error: Error): ChaosEntry =>
+        failedEntry(scenario.name, error),
+      );
+      entries.push(entry);
+      process.stdout.write(`[chaos] ${scenario.name}: ${JSON.stringify(entry)}\n`);
+      if (entry.lost > 0 || entry.duplicates > 0 || entry.recovered_s === null) {
+        process.stdout.write(`${chaos!.diagnostics()}\n`);
+      }
+    }
+    mkdirSync(join(REPO_ROOT, '.bench'), { recursive: true });
+    writeFileSync(OUTPUT, `${JSON.stringify(entries, null, 2)}\n`);
+    process.stdout.write(
+      `\nFault runs (${SETTINGS.users} users, one request each per ${SETTINGS.pauseMs} ms + latency):\n` +
+        `${table(entries)}\n\nwritten to ${OUTPUT}\n`,
+    );
+
+    expect(existsSync(OUTPUT)).toBe(true);
+    // Every scenario ran to its end (the figures themselves are the report, not assertions).
+    expect(entries.filter((e) => e.notes.startsWith('FAILED')).map((e) => e.scenario)).toEqual([]);
+    const written = JSON.parse(readFileSync(OUTPUT, 'utf8')) as ChaosEntry[];
+    expect(written.map((e) => e.scenario)).toEqual(scenarios.map((s) => s.name));
+    for (const entry of written) {
+      expect(Object.keys(entry)).toEqual(
+        expect.arrayContaining([
+          'scenario',
+          'requests',
+          'http_5xx',
+          'events_expected',
+          'events_in_influx_worker',
+          'events_in_influx_telegraf',
+          'lost',
+          'duplicates',
+          'recovered_s',
+        ]),
+      );
+    }
+  }, 900_000);
+});
