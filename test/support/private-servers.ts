@@ -1,13 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createIsolatedStack, influxQuery, type IsolatedStack } from './isolated-stack';
 import { freePort, RunningProcess, waitFor } from './processes';
-import { REPO_ROOT } from './test-environment';
+import { testServices } from './test-environment';
 
 const execFileAsync = promisify(execFile);
 
@@ -138,13 +138,6 @@ export class PrivateRabbitMq {
   }
 }
 
-function influxBinary(): string {
-  const dir = join(REPO_ROOT, '.cache', 'bin');
-  const name = readdirSync(dir).find((file) => file.startsWith('influxd-'));
-  if (!name) throw new Error(`no influxd-* in ${dir}: run "npm run services" once to build it`);
-  return join(dir, name);
-}
-
 /** An InfluxDB 1.8 of its own (free ports, own data dir), stoppable and restartable. */
 export class PrivateInfluxDb {
   private process?: RunningProcess;
@@ -189,10 +182,14 @@ bind-address = "127.0.0.1:${await freePort()}"
 
   /** Starts (again) on the same port and data. */
   async resume(): Promise<void> {
-    const child = spawn(influxBinary(), ['run', '-config', join(this.dir, 'influxdb.conf')], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      testServices().influxdBinary,
+      ['run', '-config', join(this.dir, 'influxdb.conf')],
+      {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.process = new RunningProcess('influxd', child, this.port);
     await waitFor(
       'private InfluxDB',
@@ -234,15 +231,6 @@ export async function createPrivateStack(
     await influxQuery(stack.influxUrl, `CREATE DATABASE "${stack.influxDatabase}"`);
   }
   return stack;
-}
-
-function cachedBinary(prefix: string, hint: string): string {
-  const dir = join(REPO_ROOT, '.cache', 'bin');
-  const name = readdirSync(dir).find(
-    (file) => file.startsWith(prefix) && !file.endsWith('.partial'),
-  );
-  if (!name) throw new Error(`no ${prefix}* in ${dir}: ${hint}`);
-  return join(dir, name);
 }
 
 /** A process that can be stopped and started again on the same port and data. */
@@ -335,7 +323,7 @@ export class PrivateFerretDb extends RestartableServer {
   }
 
   protected spawnServer(): RunningProcess {
-    const binary = cachedBinary('ferretdb-', 'run "npm run services" once to build it');
+    const binary = testServices().ferretdbBinary;
     const child = spawn(
       binary,
       [

@@ -7,6 +7,9 @@ export interface TestServices {
   rabbitmqUrl: string;
   influxUrl: string;
   telegrafBinary: string;
+  /** For the private servers of the fault tests (built by `npm test` even when reused). */
+  ferretdbBinary: string;
+  influxdBinary: string;
 }
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -29,5 +32,7 @@ export function testServices(): TestServices {
     rabbitmqUrl: required('TASKIT_TEST_RABBITMQ_URL'),
     influxUrl: required('TASKIT_TEST_INFLUX_URL'),
     telegrafBinary: required('TASKIT_TELEGRAF_BIN'),
+    ferretdbBinary: required('TASKIT_FERRETDB_BIN'),
+    influxdBinary: required('TASKIT_INFLUXD_BIN'),
   };
 }
