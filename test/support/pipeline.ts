@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
 import type { IsolatedStack } from './isolated-stack';
-import { TaskEventFactory } from '../../apps/gateway/src/events/task-event.factory';
+import { TaskEventFactory } from '../../apps/gateway/src/tasks/task-event.factory';
 import { eventually } from './eventually';
 
 const execFileAsync = promisify(execFile);

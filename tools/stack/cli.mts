@@ -15,6 +15,7 @@ import {
   BACKING_SERVICES,
   ensureBackingServices,
   ensureInfluxDatabase,
+  FERRETDB_POSTGRES_DATABASE,
   SERVICE_URLS,
   stopBackingServices,
 } from './services.mts';
@@ -67,7 +68,7 @@ async function up(): Promise<void> {
       '  web UI and API   http://127.0.0.1:3000',
       '  gateway health   http://127.0.0.1:3000/health/ready',
       '  analytics health http://127.0.0.1:3001/health/ready',
-      `  MongoDB (FerretDB) ${SERVICE_URLS.mongodb}/taskit`,
+      `  MongoDB          ${SERVICE_URLS.mongodb}/taskit (FerretDB on PostgreSQL ${SERVICE_URLS.postgresql}/${FERRETDB_POSTGRES_DATABASE})`,
       `  InfluxDB         ${SERVICE_URLS.influxdb} (database ${LOCAL_INFLUX_DATABASE})`,
       '  logs             .run/logs/',
       'Stop it with: npm run down',

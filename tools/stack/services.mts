@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureGoBinary } from './go-build.mts';
 import { step } from './log.mts';
-import { DATA_DIR, ensureDir } from './paths.mts';
+import { DATA_DIR, ensureDir, STACK_DIR } from './paths.mts';
 import {
   commandExists,
   isPortOpen,
@@ -14,7 +14,26 @@ import {
 } from './process.mts';
 import { FERRETDB, INFLUXDB } from './versions.mts';
 
-export const PORTS = { redis: 6379, rabbitmq: 5672, mongodb: 27017, influxdb: 8086 } as const;
+export const PORTS = {
+  redis: 6379,
+  rabbitmq: 5672,
+  postgresql: 5432,
+  mongodb: 27017,
+  influxdb: 8086,
+} as const;
+
+/** The PostgreSQL database FerretDB stores in (tests' and the stack's MongoDB databases are schemas in it). */
+export const FERRETDB_POSTGRES_DATABASE = 'taskit_ferretdb';
+
+/**
+ * FerretDB's pool of PostgreSQL connections. FerretDB 1.24 runs an update, delete or
+ * findAndModify holding its query's connection while it takes a second one for the write, so
+ * when as many such commands as the pool has connections are in flight, each waits for a
+ * second connection forever (README, "The local stack"). It must exceed the MongoDB client
+ * connections of everything that runs at once: gateways (MONGODB_MAX_POOL_SIZE, 10 each),
+ * benchmark handlers and tests.
+ */
+export const FERRETDB_POOL_MAX_CONNS = 60;
 
 /** The local stack's service addresses; tests derive their isolated names from these. */
 export const SERVICE_URLS = {
@@ -22,6 +41,7 @@ export const SERVICE_URLS = {
   redis: `redis://127.0.0.1:${PORTS.redis}`,
   rabbitmq: `amqp://guest:guest@127.0.0.1:${PORTS.rabbitmq}`,
   influxdb: `http://127.0.0.1:${PORTS.influxdb}`,
+  postgresql: `postgres://postgres@127.0.0.1:${PORTS.postgresql}`,
 };
 
 export type Outcome = 'reused' | 'started';
@@ -89,18 +109,118 @@ const rabbitmq: BackingService = {
   },
 };
 
+/**
+ * The machine's PostgreSQL when one listens on 5432 (trust auth for postgres on 127.0.0.1, as
+ * on this project's development machines); otherwise Debian's package and a cluster of the
+ * stack's own under .run/data.
+ */
+const postgresql: BackingService = {
+  name: 'postgresql',
+  port: PORTS.postgresql,
+  async start() {
+    await ensureDebianPackage('pg_ctlcluster', 'postgresql');
+    const binDir = postgresBinDir();
+    const dir = ensureDir(join(DATA_DIR, 'postgresql'));
+    await run('chown', ['postgres:postgres', dir]);
+    if (!existsSync(join(dir, 'PG_VERSION'))) {
+      await asPostgres(join(binDir, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust']);
+    }
+    const options = `-p ${PORTS.postgresql} -c listen_addresses=127.0.0.1 -k /tmp`;
+    await asPostgres(join(binDir, 'pg_ctl'), [
+      '-D',
+      dir,
+      '-o',
+      options,
+      '-l',
+      join(dir, 'log'),
+      'start',
+    ]);
+  },
+  async stop() {
+    const dir = join(DATA_DIR, 'postgresql');
+    if (!existsSync(join(dir, 'postmaster.pid'))) return false;
+    await asPostgres(join(postgresBinDir(), 'pg_ctl'), ['-D', dir, '-m', 'fast', 'stop']);
+    return true;
+  },
+};
+
+function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
+  return join(root, version, 'bin');
+}
+
+/** initdb and pg_ctl refuse to run as root. */
+async function asPostgres(command: string, args: string[]): Promise<void> {
+  if (process.getuid?.() === 0) await run('runuser', ['-u', 'postgres', '--', command, ...args]);
+  else await run(command, args);
+}
+
+/** FerretDB's database with the GIN-twin trigger (ferretdb-postgresql.sql), idempotently. */
+async function ensureFerretDbDatabase(): Promise<void> {
+  const psql = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(PORTS.postgresql),
+    '-U',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qtA',
+  ];
+  const exists = await run('psql', [
+    ...psql,
+    '-d',
+    'postgres',
+    '-c',
+    `SELECT 1 FROM pg_database WHERE datname = '${FERRETDB_POSTGRES_DATABASE}'`,
+  ]);
+  if (exists.trim() !== '1') {
+    await run('psql', [
+      ...psql,
+      '-d',
+      'postgres',
+      '-c',
+      `CREATE DATABASE ${FERRETDB_POSTGRES_DATABASE}`,
+    ]);
+  }
+  await run('psql', [
+    ...psql,
+    '-d',
+    FERRETDB_POSTGRES_DATABASE,
+    '-f',
+    join(STACK_DIR, 'ferretdb-postgresql.sql'),
+  ]);
+}
+
+/**
+ * FerretDB's PostgreSQL URL. synchronous_commit=off: a commit returns before its WAL is
+ * flushed (this machine's fsync took 8 to 270 ms per write); a PostgreSQL crash can lose the
+ * last fraction of a second of changes, each change together with its events, never one
+ * without the other. A local stack's trade; production runs MongoDB.
+ */
+export function ferretDbPostgresUrl(
+  database: string,
+  poolMaxConns: number,
+  port: number = PORTS.postgresql,
+): string {
+  return `postgres://postgres@127.0.0.1:${port}/${database}?pool_max_conns=${poolMaxConns}&synchronous_commit=off`;
+}
+
 const ferretdb: BackingService = {
   name: 'ferretdb',
   port: PORTS.mongodb,
   async start() {
     const binary = await ensureGoBinary(FERRETDB);
     const dir = ensureDir(join(DATA_DIR, 'ferretdb'));
+    await ensureFerretDbDatabase();
     startDetached('ferretdb', binary, [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
+      '--handler=postgresql',
+      `--postgresql-url=${ferretDbPostgresUrl(FERRETDB_POSTGRES_DATABASE, FERRETDB_POOL_MAX_CONNS)}`,
       `--state-dir=${dir}`,
       `--listen-addr=127.0.0.1:${PORTS.mongodb}`,
-      // Its metrics endpoint is not used here; port 0 keeps it from taking a fixed port.
+      // Its debug handler (goroutines, metrics) on a free port; `npm run status` does not need it.
       '--debug-addr=127.0.0.1:0',
       '--telemetry=disable',
       '--log-level=warn',
@@ -149,7 +269,7 @@ const influxdb: BackingService = {
   stop: () => stopByPid('influxdb'),
 };
 
-export const BACKING_SERVICES: BackingService[] = [redis, rabbitmq, ferretdb, influxdb];
+export const BACKING_SERVICES: BackingService[] = [redis, rabbitmq, postgresql, ferretdb, influxdb];
 
 async function ensureService(service: BackingService): Promise<Outcome> {
   if (await isPortOpen(service.port)) {

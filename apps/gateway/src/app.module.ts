@@ -6,11 +6,12 @@ import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
 import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
 import { AuthModule } from './auth/auth.module';
 import type { GatewayEnvironment } from './config/gateway-environment';
-import { EventsModule } from './events/events.module';
 import { MongoHealthIndicator } from './health/mongodb.health';
+import { OutboxModule } from './outbox/outbox.module';
 import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
 import { StatsModule } from './stats/stats.module';
+import { TaskOutboxStore } from './tasks/task-outbox.store';
 import { TasksModule } from './tasks/tasks.module';
 import { WebModule } from './web/web.module';
 
@@ -28,6 +29,7 @@ export class AppModule {
           useFactory: (config: ConfigService<GatewayEnvironment, true>) => ({
             uri: config.get('MONGODB_URI', { infer: true }),
             serverSelectionTimeoutMS: 5_000,
+            maxPoolSize: config.get('MONGODB_MAX_POOL_SIZE', { infer: true }),
             autoIndex: true,
           }),
         }),
@@ -41,7 +43,7 @@ export class AppModule {
           indicators: [MongoHealthIndicator, RedisHealthIndicator, RabbitMqHealthIndicator],
         }),
         WebModule,
-        EventsModule,
+        OutboxModule.register({ imports: [TasksModule], store: TaskOutboxStore }),
         StatsModule,
       ],
     };

@@ -9,6 +9,16 @@ export class GatewayEnvironment extends CommonEnvironment {
   @IsMongoUri()
   MONGODB_URI = 'mongodb://127.0.0.1:27017/taskit';
 
+  /**
+   * MongoDB connections per gateway process. On FerretDB 1.x/PostgreSQL the sum over every
+   * client must stay below FerretDB's pool_max_conns (README, "The local stack").
+   */
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  @Type(() => Number)
+  MONGODB_MAX_POOL_SIZE = 10;
+
   @IsUrlWithScheme(['redis', 'rediss'])
   REDIS_URL = 'redis://127.0.0.1:6379';
 

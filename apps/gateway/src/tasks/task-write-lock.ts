@@ -1,57 +1,101 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { GatewayEnvironment } from '../config/gateway-environment';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 
-/** A holder that dies keeps the lock at most this long. */
-const LOCK_TTL_MS = 5_000;
-/** How long a writer waits for the lock before answering 503. */
-const WAIT_MS = 3_000;
-const RETRY_MS = 10;
+/** The three operations of a lease-based lock; Redis in the gateway (redis-lock-store.ts). */
+export interface LockStore {
+  /** Takes `key` for `token` unless someone holds it. */
+  acquire(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Extends the lease if `token` still holds `key`. */
+  extend(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Frees `key` if `token` still holds it. */
+  release(key: string, token: string): Promise<void>;
+}
 
-const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+export interface WriteLockOptions {
+  /** A holder that dies keeps a task locked at most this long. */
+  ttlMs: number;
+  /** How long a writer waits for a task that someone else is writing. */
+  waitMs: number;
+  retryMs: number;
+}
+
+export const DEFAULT_WRITE_LOCK_OPTIONS: WriteLockOptions = {
+  ttlMs: 5_000,
+  waitMs: 2_000,
+  retryMs: 5,
+};
+
+/** The task stayed locked by another writer for the whole wait: contention, not a fault. */
+export class LockWaitTimeoutError extends Error {}
 
 /**
- * Serialises writes to one user's task documents across every gateway process.
+ * Serialises the writes to one task document across every gateway process.
  *
- * MongoDB applies a single-document update atomically, but FerretDB 1.x (SQLite handler, used
- * locally and in CI) does not: it reads the document, applies the operators in Go and writes
- * the whole document back with an unconditional `UPDATE ... WHERE _id = ?`. Two concurrent
- * writers to one document (two requests, or a request and the outbox relay) therefore lose
- * one of the writes, and filter preconditions are checked against a stale read. Every writer
- * of a task document (this API and the outbox relay) takes the lock of the task's user first.
- * Key: `${REDIS_PREFIX}task-lock:${userId}`, value a random token, released only by its owner.
+ * FerretDB 1.x applies an update by reading the document, changing it in Go and writing the
+ * whole document back without a transaction, so two concurrent writers of one document (two
+ * requests, or a request and the outbox relay settling it) lose one write. Every writer of a
+ * task document takes that task's lock; on MongoDB, whose single-document updates are atomic,
+ * the lock only makes the same code correct on both. Locks are per task, so a user's writes to
+ * different tasks, and the relay's settling of other tasks, never wait for each other.
+ *
+ * A holder slower than its lease renews it every ttl/3. If a renewal finds the lease gone (or
+ * cannot reach the store), `held` is aborted: the work checks it before each write and stops.
  */
-@Injectable()
 export class TaskWriteLock {
-  private readonly prefix: string;
-
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
-    config: ConfigService<GatewayEnvironment, true>,
-  ) {
-    this.prefix = `${config.get('REDIS_PREFIX', { infer: true })}task-lock:`;
+    private readonly store: LockStore,
+    private readonly prefix: string,
+    private readonly options: WriteLockOptions = DEFAULT_WRITE_LOCK_OPTIONS,
+  ) {}
+
+  keyFor(taskId: string): string {
+    return `${this.prefix}task-lock:${taskId}`;
   }
 
-  keyFor(userId: string): string {
-    return `${this.prefix}${userId}`;
-  }
-
-  async run<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    const key = this.keyFor(userId);
+  /** Runs `work` holding the locks of all `taskIds` (taken in sorted order: no deadlock). */
+  async run<T>(taskIds: readonly string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
+    const keys = [...new Set(taskIds)].sort().map((id) => this.keyFor(id));
     const token = randomUUID();
-    const deadline = Date.now() + WAIT_MS;
-    while ((await this.redis.set(key, token, { NX: true, PX: LOCK_TTL_MS })) === null) {
-      if (Date.now() > deadline) {
-        throw new ServiceUnavailableException('Too many concurrent changes; try again');
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-    }
+    const taken: string[] = [];
     try {
-      return await work();
+      const deadline = Date.now() + this.options.waitMs;
+      for (const key of keys) {
+        await this.acquire(key, token, deadline);
+        taken.push(key);
+      }
+      const lost = new AbortController();
+      const renewal = setInterval(() => {
+        void this.renew(taken, token).then(
+          (ok) => ok || lost.abort(new Error('the task lock expired before the write')),
+          (error: unknown) => lost.abort(error),
+        );
+      }, this.options.ttlMs / 3);
+      renewal.unref();
+      try {
+        return await work(lost.signal);
+      } finally {
+        clearInterval(renewal);
+      }
     } finally {
-      await this.redis.eval(RELEASE_SCRIPT, { keys: [key], arguments: [token] }).catch(() => 0);
+      await Promise.all(taken.map((key) => this.store.release(key, token).catch(() => undefined)));
     }
+  }
+
+  private async acquire(key: string, token: string, deadline: number): Promise<void> {
+    while (!(await this.store.acquire(key, token, this.options.ttlMs))) {
+      if (Date.now() >= deadline) {
+        throw new LockWaitTimeoutError('The task is being changed by another request');
+      }
+      // Jitter keeps waiters of one task from retrying in lockstep.
+      await new Promise((resolve) =>
+        setTimeout(resolve, this.options.retryMs * (1 + Math.random())),
+      );
+    }
+  }
+
+  private async renew(keys: string[], token: string): Promise<boolean> {
+    const renewed = await Promise.all(
+      keys.map((key) => this.store.extend(key, token, this.options.ttlMs)),
+    );
+    return renewed.every(Boolean);
   }
 }

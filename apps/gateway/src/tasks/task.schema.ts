@@ -1,7 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { TaskEvent } from '@taskit/contracts';
 import { Schema as MongooseSchema, type Types } from 'mongoose';
-import { TASKS_COLLECTION, type OutboxFields } from '../events/outbox';
+import { TASKS_COLLECTION, type OutboxFields } from './task-outbox';
 
 /** One pending event in a task's embedded outbox (CONTRACT section 4 body, stored as is). */
 const OutboxEventSchema = new MongooseSchema<TaskEvent>(
@@ -17,8 +17,8 @@ const OutboxEventSchema = new MongooseSchema<TaskEvent>(
 );
 
 /**
- * A task (collection `tasks`), shared with the outbox relay: `deletedAt` marks a tombstone
- * that the API treats as missing everywhere; the relay removes it once `task.deleted` is out.
+ * A task (collection `tasks`) with its outbox (task-outbox.ts): `deletedAt` marks a tombstone
+ * that the API treats as missing everywhere, removed once its `task.deleted` is published.
  */
 @Schema({ collection: TASKS_COLLECTION, strict: true, versionKey: false })
 export class Task implements OutboxFields {
@@ -54,5 +54,5 @@ export const TaskSchema = SchemaFactory.createForClass(Task);
 // The list query: a user's live tasks, optionally by state, oldest first.
 TaskSchema.index({ userId: 1, deletedAt: 1, createdAt: 1, _id: 1 });
 TaskSchema.index({ userId: 1, deletedAt: 1, done: 1, createdAt: 1, _id: 1 });
-// The outbox relay scans documents with pending events, oldest first.
+// The relay's sweep: documents with pending events, oldest first.
 TaskSchema.index({ outboxPending: 1, outboxSince: 1 });

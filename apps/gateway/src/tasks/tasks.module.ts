@@ -5,15 +5,18 @@ import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { GatewayEnvironment } from '../config/gateway-environment';
-import { Task, TaskSchema } from './task.schema';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
+import { RedisLockStore } from './redis-lock-store';
+import { TaskEventFactory } from './task-event.factory';
 import { TaskListCache } from './task-list.cache';
+import { TaskOutboxStore } from './task-outbox.store';
+import { TaskWriteLock } from './task-write-lock';
+import { Task, TaskSchema } from './task.schema';
 import { TasksController } from './tasks.controller';
-import { TaskWriteLockModule } from './task-write-lock.module';
 import { TasksService } from './tasks.service';
 
 @Module({
   imports: [
-    TaskWriteLockModule,
     MongooseModule.forFeature([{ name: Task.name, schema: TaskSchema }]),
     CacheModule.registerAsync({
       inject: [ConfigService],
@@ -43,6 +46,19 @@ import { TasksService } from './tasks.service';
     }),
   ],
   controllers: [TasksController],
-  providers: [TasksService, TaskListCache],
+  providers: [
+    TasksService,
+    TaskListCache,
+    TaskEventFactory,
+    TaskOutboxStore,
+    {
+      provide: TaskWriteLock,
+      inject: [REDIS_CLIENT, ConfigService],
+      useFactory: (redis: RedisClient, config: ConfigService<GatewayEnvironment, true>) =>
+        new TaskWriteLock(new RedisLockStore(redis), config.get('REDIS_PREFIX', { infer: true })),
+    },
+  ],
+  // The outbox relay's port onto the task documents (app.module.ts wires it in).
+  exports: [TaskOutboxStore],
 })
 export class TasksModule {}

@@ -8,28 +8,22 @@ import {
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEvent, TaskEventType } from '@taskit/contracts';
 import { Types, type AnyBulkWriteOperation, type Model } from 'mongoose';
-import { withEvents } from '../events/outbox';
-import { OutboxSignal } from '../events/outbox-signal';
-import { TaskEventFactory } from '../events/task-event.factory';
 import { planPatch, type TaskPatch } from './task-changes';
+import { TaskEventFactory } from './task-event.factory';
 import type { TaskStatus, TaskView } from './task.dto';
 import { TASK_VIEW_PROJECTION, toTaskView, type StoredTask } from './task.mapper';
 import { Task } from './task.schema';
 import { TaskListCache } from './task-list.cache';
-import { TaskWriteLock } from './task-write-lock';
-
-/**
- * How often a PATCH re-reads and retries when a concurrent write changed the task under it
- * (each failed attempt means another request succeeded, so this only ends under heavy
- * contention on one task; then 409).
- */
-const PATCH_ATTEMPTS = 25;
+import { withEvents } from './task-outbox';
+import { TaskOutboxStore } from './task-outbox.store';
+import { LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
 /**
  * The tasks of one user. Every query is scoped by `userId` and skips tombstones, so another
  * user's task and a deleted one are both simply "not found". Every accepted change writes its
- * events into the task's outbox in the same single-document atomic update (events/outbox.ts),
- * then invalidates the user's cached lists before the response.
+ * events into the task's outbox in the same single-document write (task-outbox.ts), under the
+ * task's write lock, tells the relay (TaskOutboxStore.stored), then invalidates the user's
+ * cached lists before the response.
  */
 @Injectable()
 export class TasksService implements OnModuleInit {
@@ -40,7 +34,7 @@ export class TasksService implements OnModuleInit {
     private readonly events: TaskEventFactory,
     private readonly cache: TaskListCache,
     private readonly lock: TaskWriteLock,
-    private readonly outbox: OutboxSignal,
+    private readonly outbox: TaskOutboxStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -107,23 +101,17 @@ export class TasksService implements OnModuleInit {
     };
     // Redis first: when it is down the create fails cleanly (503) with nothing stored.
     await this.cache.invalidate(userId);
-    // The raw driver insert: the document (with its event) exactly as written here.
+    // The raw driver insert: the document (with its event) exactly as written here. A new
+    // document has no other writer yet, so it needs no lock.
     await this.tasks.collection.insertOne(document);
-    this.outbox.eventsStored(1);
+    this.outbox.stored(_id, [created]);
     await this.cache.invalidateAfterWrite(userId);
     return toTaskView(document);
   }
 
-  /**
-   * Optimistic: read the task, plan the change, write it only if the task still has the state
-   * the plan was made from (so the recorded events describe exactly what changed), else retry.
-   */
-  update(userId: string, taskId: string, patch: TaskPatch): Promise<TaskView> {
-    return this.lock.run(userId, () => this.updateLocked(userId, taskId, patch));
-  }
-
-  private async updateLocked(userId: string, taskId: string, patch: TaskPatch): Promise<TaskView> {
-    for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt += 1) {
+  /** Reads the task, plans the change and writes it with its events, holding the task's lock. */
+  async update(userId: string, taskId: string, patch: TaskPatch): Promise<TaskView> {
+    const view = await this.locked([taskId], async (held) => {
       const current = await this.tasks
         .findOne(this.live(userId, taskId), TASK_VIEW_PROJECTION)
         .lean<StoredTask>()
@@ -133,99 +121,109 @@ export class TasksService implements OnModuleInit {
       if (plan.events.length === 0) return toTaskView(current);
       const now = new Date();
       const events = plan.events.map((type) => this.event(type, current._id, userId));
-      const updated = await this.tasks
-        .findOneAndUpdate(
-          { ...this.live(userId, taskId), title: current.title, done: current.done },
-          withEvents({ $set: { ...plan.set, updatedAt: now } }, events, now),
-          // No projection: FerretDB's findAndModify does not implement `fields`; toTaskView
-          // picks the API fields (the outbox never leaves the service).
-          { returnDocument: 'after' },
-        )
-        .lean<StoredTask>()
-        .exec();
-      if (updated) {
-        this.outbox.eventsStored(events.length);
-        await this.cache.invalidateAfterWrite(userId);
-        return toTaskView(updated);
+      held.throwIfAborted();
+      // The filter repeats the state the plan was made from: on MongoDB that alone makes a
+      // write whose lock had expired fail instead of recording events for a stale plan.
+      const result = await this.tasks.updateOne(
+        { ...this.live(userId, taskId), title: current.title, done: current.done },
+        withEvents({ $set: { ...plan.set, updatedAt: now } }, events, now),
+      );
+      if (result.matchedCount === 0) {
+        throw new ConflictException('The task was changed concurrently; try again');
       }
-    }
-    throw new ConflictException('The task is being changed concurrently; try again');
+      this.outbox.stored(current._id, events);
+      return toTaskView({ ...current, ...plan.set, updatedAt: now });
+    });
+    await this.cache.invalidateAfterWrite(userId);
+    return view;
   }
 
-  remove(userId: string, taskId: string): Promise<void> {
-    return this.lock.run(userId, () => this.removeLocked(userId, taskId));
-  }
-
-  private async removeLocked(userId: string, taskId: string): Promise<void> {
-    const now = new Date();
-    const id = new Types.ObjectId(taskId);
-    const result = await this.tasks.updateOne(
-      this.live(userId, taskId),
-      withEvents(
-        { $set: { deletedAt: now, updatedAt: now } },
-        [this.event('task.deleted', id, userId)],
-        now,
-      ),
-    );
-    if (result.matchedCount === 0) throw new NotFoundException('Task not found');
-    this.outbox.eventsStored(1);
+  async remove(userId: string, taskId: string): Promise<void> {
+    await this.locked([taskId], async (held) => {
+      const now = new Date();
+      const id = new Types.ObjectId(taskId);
+      const deleted = this.event('task.deleted', id, userId);
+      held.throwIfAborted();
+      const result = await this.tasks.updateOne(
+        this.live(userId, taskId),
+        withEvents({ $set: { deletedAt: now, updatedAt: now } }, [deleted], now),
+      );
+      if (result.matchedCount === 0) throw new NotFoundException('Task not found');
+      this.outbox.stored(id, [deleted]);
+    });
     await this.cache.invalidateAfterWrite(userId);
   }
 
   /** Marks every live task done (or not): one event per task that actually changed. */
   async toggleAll(userId: string, done: boolean): Promise<number> {
-    return this.changeEach(userId, { done: !done }, (id, now) =>
-      withEvents(
-        { $set: { done, updatedAt: now } },
-        [this.event(done ? 'task.completed' : 'task.uncompleted', id, userId)],
-        now,
-      ),
-    );
+    return this.changeEach(userId, { done: !done }, (id, now) => {
+      const event = this.event(done ? 'task.completed' : 'task.uncompleted', id, userId);
+      return { event, update: withEvents({ $set: { done, updatedAt: now } }, [event], now) };
+    });
   }
 
   /** Tombstones every completed task: one task.deleted event per task. */
   async clearCompleted(userId: string): Promise<number> {
-    return this.changeEach(userId, { done: true }, (id, now) =>
-      withEvents(
-        { $set: { deletedAt: now, updatedAt: now } },
-        [this.event('task.deleted', id, userId)],
-        now,
-      ),
-    );
+    return this.changeEach(userId, { done: true }, (id, now) => {
+      const event = this.event('task.deleted', id, userId);
+      return {
+        event,
+        update: withEvents({ $set: { deletedAt: now, updatedAt: now } }, [event], now),
+      };
+    });
   }
 
   /**
-   * One bulkWrite of per-document updates whose filters repeat the precondition: each task's
-   * change and its event are one atomic write, and a task changed concurrently in between is
-   * skipped rather than given an event for a change that did not happen.
+   * One bulkWrite of per-document updates, holding the locks of the tasks found: each task's
+   * change and its event are one write, and each filter repeats the precondition, so a task
+   * changed in between is skipped rather than given an event for a change that did not happen.
    */
-  private changeEach(
+  private async changeEach(
     userId: string,
     precondition: { done: boolean },
-    update: (id: Types.ObjectId, now: Date) => Record<string, unknown>,
-  ): Promise<number> {
-    return this.lock.run(userId, () => this.changeEachLocked(userId, precondition, update));
-  }
-
-  private async changeEachLocked(
-    userId: string,
-    precondition: { done: boolean },
-    update: (id: Types.ObjectId, now: Date) => Record<string, unknown>,
+    change: (
+      id: Types.ObjectId,
+      now: Date,
+    ) => { event: TaskEvent; update: Record<string, unknown> },
   ): Promise<number> {
     const filter = { ...this.live(userId), ...precondition };
     const affected = await this.tasks.find(filter, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
     if (affected.length === 0) return 0;
-    const now = new Date();
-    const operations: AnyBulkWriteOperation[] = affected.map(({ _id }) => ({
-      updateOne: { filter: { ...filter, _id }, update: update(_id, now) },
-    }));
+    const ids = affected.map(({ _id }) => _id);
     try {
-      const result = await this.tasks.bulkWrite(operations, { ordered: false });
-      this.outbox.eventsStored(result.modifiedCount);
-      return result.modifiedCount;
+      return await this.locked(
+        ids.map((id) => id.toHexString()),
+        async (held) => {
+          const now = new Date();
+          const changes = ids.map((_id) => ({ _id, ...change(_id, now) }));
+          const operations: AnyBulkWriteOperation[] = changes.map(({ _id, update }) => ({
+            updateOne: { filter: { ...filter, _id }, update },
+          }));
+          held.throwIfAborted();
+          const result = await this.tasks.bulkWrite(operations, { ordered: false });
+          // Only when every task changed is it certain which events are stored; otherwise the
+          // relay's sweep finds them.
+          if (result.modifiedCount === changes.length) {
+            for (const { _id, event } of changes) this.outbox.stored(_id, [event]);
+          }
+          return result.modifiedCount;
+        },
+      );
     } finally {
       // Also after a partial failure: some tasks may have changed.
       await this.cache.invalidateAfterWrite(userId);
+    }
+  }
+
+  /** The tasks' locks around `work`; a wait that outlasts another writer's change is a 409. */
+  private async locked<T>(taskIds: string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await this.lock.run(taskIds, work);
+    } catch (error) {
+      if (error instanceof LockWaitTimeoutError) {
+        throw new ConflictException(`${error.message}; try again`);
+      }
+      throw error;
     }
   }
 }

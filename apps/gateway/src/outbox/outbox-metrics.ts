@@ -1,18 +1,17 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { OutboxBacklog } from './outbox.port';
 
 export type PublishFailureReason = 'nacked' | 'returned' | 'timeout' | 'disconnected';
 
-/** The relay's metrics; backlog and age are measured in MongoDB at scrape time. */
+/** The relay's metrics; backlog and age are measured in the store at scrape time. */
 export class OutboxMetrics {
   readonly published: Counter;
   readonly publishFailures: Counter<'reason'>;
+  readonly swept: Counter;
   readonly backlog: Gauge;
   readonly oldestPendingAge: Gauge;
 
-  constructor(
-    registry: Registry,
-    measure: () => Promise<{ backlog: number; oldestPendingAgeSeconds: number }>,
-  ) {
+  constructor(registry: Registry, measure: () => Promise<OutboxBacklog>) {
     this.published = new Counter({
       name: 'taskit_outbox_events_published_total',
       help: 'Task events published to RabbitMQ and confirmed by the broker',
@@ -24,7 +23,12 @@ export class OutboxMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
-    let last: Promise<{ backlog: number; oldestPendingAgeSeconds: number }> | undefined;
+    this.swept = new Counter({
+      name: 'taskit_outbox_swept_documents_total',
+      help: 'Documents the sweep published because no fast path had (a crashed pod, a failed publish)',
+      registers: [registry],
+    });
+    let last: Promise<OutboxBacklog> | undefined;
     // One measurement serves both gauges of a scrape.
     const measureOnce = () => {
       last ??= measure().finally(() => setTimeout(() => (last = undefined), 500).unref());
@@ -35,7 +39,7 @@ export class OutboxMetrics {
       help: 'Task events recorded but not yet confirmed by RabbitMQ',
       registers: [registry],
       async collect() {
-        this.set((await measureOnce()).backlog);
+        this.set((await measureOnce()).events);
       },
     });
     this.oldestPendingAge = new Gauge({

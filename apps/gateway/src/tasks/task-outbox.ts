@@ -2,19 +2,17 @@ import type { TaskEvent } from '@taskit/contracts';
 
 /**
  * The transactional outbox lives inside each task document (FerretDB has no multi-document
- * transactions): a change to a task and the events it causes are written by one atomic
- * single-document update. The relay publishes `outbox` entries and pulls each one only after
- * RabbitMQ confirmed it. A deleted task stays as a tombstone (`deletedAt` set) until its
- * `task.deleted` event is published; then the relay removes the document. The relay's claim
- * on a document (its lease) lives in the `outbox_leases` collection, keyed by the task id
- * (see outbox-relay.ts), not in the task document.
+ * transactions): a change to a task and the events it causes are one single-document write.
+ * The relay (outbox/) publishes the entries, and this module's TaskOutboxStore removes each one
+ * after RabbitMQ confirmed it. A deleted task stays as a tombstone (`deletedAt` set) until its
+ * `task.deleted` event is published; then the store removes the document.
  */
 export interface OutboxFields {
   /** Events not yet confirmed by the broker, oldest first. */
   outbox: TaskEvent[];
   /**
-   * True while `outbox` holds events: the relay's query is an equality on it, which FerretDB
-   * answers from an index (a range or `$exists` query would scan the collection).
+   * True while `outbox` holds events: the relay's sweep is an equality on it, which FerretDB
+   * pushes down to PostgreSQL (a range or `$exists` filter would be evaluated in Go).
    */
   outboxPending: boolean;
   /** When the oldest pending event was recorded (relay order, backlog age); absent when empty. */

@@ -1,0 +1,191 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { deliver, type DeliveryResult } from './deliver';
+import { EventPublisher } from './event-publisher';
+import { OutboxLeases } from './outbox-leases';
+import { OutboxMetrics } from './outbox-metrics';
+import { OUTBOX_STORE, type OutboxStore, type PendingDocument } from './outbox.port';
+
+export interface OutboxRelayOptions {
+  /** Documents per publish round. */
+  batchDocuments: number;
+  /** How often the sweep looks for documents that no fast path took care of. */
+  sweepIntervalMs: number;
+  /**
+   * How long a document belongs to the fast path of the pod that stored it; older pending
+   * documents (a crashed pod's, a failed publish's) belong to whichever sweep claims them.
+   */
+  sweepGraceMs: number;
+  /** How long a sweep's claim keeps other relays away from a document. */
+  leaseMs: number;
+  /** Fast-path documents held in memory at most; the sweep finds the rest. */
+  maxQueued: number;
+  /** Backoff after a failure (broker down, queue full), doubling up to the maximum. */
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
+  batchDocuments: 100,
+  sweepIntervalMs: 1_000,
+  sweepGraceMs: 5_000,
+  leaseMs: 30_000,
+  maxQueued: 10_000,
+  minBackoffMs: 250,
+  maxBackoffMs: 5_000,
+};
+
+export const OUTBOX_RELAY_OPTIONS = Symbol('OUTBOX_RELAY_OPTIONS');
+
+interface Queued {
+  document: PendingDocument;
+  storedAt: number;
+}
+
+/**
+ * The transactional outbox relay; one runs in every gateway pod. Two paths, no scan:
+ * - fast path: the tasks module tells this pod's relay of each document it just wrote, with
+ *   its events (OutboxStore.onStored); the relay publishes them at once and settles them;
+ * - sweep: every `sweepIntervalMs`, an indexed query for documents still pending after
+ *   `sweepGraceMs` (a pod crashed, a publish failed), claimed with leases (OutboxLeases).
+ * Publishing waits for the broker's confirm; settling removes exactly the confirmed events. A
+ * crash anywhere leaves the events in their document: at-least-once, never lost; consumers
+ * are idempotent by event time and id.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private readonly queue: Queued[] = [];
+  private stopped = false;
+  private unsubscribe?: () => void;
+  private draining?: Promise<void>;
+  private sweeping?: Promise<void>;
+  private sweepTimer?: NodeJS.Timeout;
+  private drainBackoffMs = 0;
+  private sweepBackoffMs = 0;
+  private wake?: () => void;
+
+  constructor(
+    @Inject(OUTBOX_STORE) private readonly store: OutboxStore,
+    private readonly publisher: EventPublisher,
+    private readonly metrics: OutboxMetrics,
+    private readonly leases: OutboxLeases,
+    @Inject(OUTBOX_RELAY_OPTIONS) private readonly options: OutboxRelayOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.store.onStored((document) => this.enqueue(document));
+    this.scheduleSweep(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearTimeout(this.sweepTimer);
+    this.wake?.();
+    await Promise.all([this.draining, this.sweeping]);
+    await this.publisher.close();
+  }
+
+  private enqueue(document: PendingDocument): void {
+    if (this.stopped || this.queue.length >= this.options.maxQueued) return;
+    this.queue.push({ document, storedAt: Date.now() });
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopped) {
+      const cutoff = Date.now() - this.options.sweepGraceMs;
+      while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) this.queue.shift();
+      if (this.queue.length === 0) return;
+      if (!this.publisher.isReady) {
+        this.drainBackoffMs = this.nextBackoff(this.drainBackoffMs);
+        await this.sleep(this.drainBackoffMs);
+        continue;
+      }
+      const batch = this.queue.splice(0, this.options.batchDocuments);
+      const result = await this.deliver(batch.map((queued) => queued.document));
+      // What failed stays in its document: the sweep publishes it after the grace.
+      this.drainBackoffMs = result.failed > 0 ? this.nextBackoff(this.drainBackoffMs) : 0;
+      if (this.drainBackoffMs > 0) await this.sleep(this.drainBackoffMs);
+    }
+  }
+
+  private scheduleSweep(delayMs: number): void {
+    if (this.stopped) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweeping = this.sweep()
+        .then((next) => this.scheduleSweep(next))
+        .finally(() => (this.sweeping = undefined));
+    }, delayMs);
+  }
+
+  /** One sweep pass; returns the delay until the next. */
+  async sweep(): Promise<number> {
+    try {
+      if (!this.publisher.isReady) return this.sweepFailed();
+      const recordedBefore = new Date(Date.now() - this.options.sweepGraceMs);
+      const ids = await this.store.pendingIds(recordedBefore, this.options.batchDocuments);
+      if (ids.length === 0) {
+        this.sweepBackoffMs = 0;
+        return this.options.sweepIntervalMs;
+      }
+      const claims = this.leases.forPass();
+      try {
+        const claimed = await claims.claim(ids);
+        const documents = (await Promise.all(claimed.map((id) => this.store.read(id)))).filter(
+          (document): document is PendingDocument => document !== undefined,
+        );
+        this.metrics.swept.inc(documents.length);
+        const result = await this.deliver(documents);
+        if (result.failed > 0) return this.sweepFailed();
+      } finally {
+        await claims.release();
+      }
+      this.sweepBackoffMs = 0;
+      return ids.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
+    } catch (error) {
+      this.logger.warn(`outbox sweep failed: ${(error as Error).message}`);
+      return this.sweepFailed();
+    }
+  }
+
+  private deliver(documents: PendingDocument[]): Promise<DeliveryResult> {
+    return deliver(documents, {
+      publish: (event) => this.publisher.publish(event),
+      store: this.store,
+      outcome: (outcome) => {
+        if (outcome === 'confirmed') this.metrics.published.inc();
+        else this.metrics.publishFailures.inc({ reason: outcome });
+      },
+      settleFailed: (id, error) =>
+        this.logger.warn(`settling ${id} failed, its events are published again: ${String(error)}`),
+    });
+  }
+
+  private sweepFailed(): number {
+    this.sweepBackoffMs = this.nextBackoff(this.sweepBackoffMs);
+    return Math.max(this.sweepBackoffMs, this.options.sweepIntervalMs);
+  }
+
+  private nextBackoff(current: number): number {
+    const { minBackoffMs, maxBackoffMs } = this.options;
+    return Math.min(maxBackoffMs, current ? current * 2 : minBackoffMs);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}

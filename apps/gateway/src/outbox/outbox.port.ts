@@ -1,0 +1,31 @@
+import type { TaskEvent } from '@taskit/contracts';
+
+/** The pending events of one document whose change stored them (its `_id`, hex). */
+export interface PendingDocument {
+  id: string;
+  events: TaskEvent[];
+}
+
+export interface OutboxBacklog {
+  events: number;
+  oldestPendingAgeSeconds: number;
+}
+
+/**
+ * What the relay needs from whoever owns the documents that hold the outbox (the tasks
+ * module): the relay publishes, the owner reads and writes. Settling is the owner's write, so
+ * it serialises it with its other writes of that document as its storage requires.
+ */
+export interface OutboxStore {
+  /** Tells the relay of events just stored by this process (its fast path). */
+  onStored(listener: (document: PendingDocument) => void): () => void;
+  /** Ids of documents with events recorded before `recordedBefore`, oldest first (indexed). */
+  pendingIds(recordedBefore: Date, limit: number): Promise<string[]>;
+  /** The document's pending events now, or none when it has none. */
+  read(id: string): Promise<PendingDocument | undefined>;
+  /** Removes these confirmed events from the document's outbox. */
+  settle(id: string, published: ReadonlySet<string>): Promise<void>;
+  backlog(): Promise<OutboxBacklog>;
+}
+
+export const OUTBOX_STORE = Symbol('OUTBOX_STORE');
