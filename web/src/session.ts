@@ -4,7 +4,7 @@
  * sign-out, and the redirect to /login when the session has gone.
  */
 import { api, ApiError, setCsrfToken, type AuthResponse, type User } from './api';
-import { showNotice } from './notices';
+import { isTaskChangeFlash, showNotice } from './notices';
 
 export function goToLogin(): never {
   const here = location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname)}`;
@@ -43,7 +43,8 @@ export async function startSignedInPage(): Promise<User> {
   for (const button of document.querySelectorAll<HTMLButtonElement>('.sign-out')) {
     button.addEventListener('click', () => void signOut(button));
   }
-  for (const notice of me.notices ?? []) showNotice(notice);
+  // Only what crosses a page change (signed in, a refusal…); a task change is its own feedback.
+  for (const notice of me.notices ?? []) if (!isTaskChangeFlash(notice)) showNotice(notice);
   return me.user;
 }
 

@@ -1,3 +1,4 @@
+import '../styles/taskit.css';
 import '../styles/base.css';
 import '../styles/analytics.css';
 import { api, ApiError } from '../api';

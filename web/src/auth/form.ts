@@ -1,3 +1,4 @@
+import '../styles/taskit.css';
 import '../styles/base.css';
 import '../styles/auth.css';
 import { api, ApiError, nextPage, type AuthResponse } from '../api';

@@ -1,5 +1,8 @@
-import '../styles/base.css';
-import '../styles/todomvc.css';
+// The TodoMVC template's stylesheets, as published on npm, then Taskit's own.
+import 'todomvc-common/base.css';
+import 'todomvc-app-css/index.css';
+import '../styles/taskit.css';
+import '../styles/tasks.css';
 import { ApiError } from '../api';
 import { showNotice } from '../notices';
 import { redirectIfSignedOut, startSignedInPage } from '../session';
@@ -17,6 +20,11 @@ function explain(error: unknown): string {
 async function main(): Promise<void> {
   const view = new TodoView(document);
   view.focusNewTodo();
+  // The skip link targets Taskit's <main>; following it would also change the route (#/…).
+  document.querySelector('.skip-link')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    view.focusNewTodo();
+  });
   await startSignedInPage();
   const store: TodoStore = new TodoStore((what: string, error: unknown) => {
     redirectIfSignedOut(error);

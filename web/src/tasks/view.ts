@@ -1,7 +1,9 @@
 /**
- * The TodoMVC view (tastejs/todomvc app-spec.md): its markup and classes, rendered from the
- * store with DOM calls (never HTML strings). List items are keyed, so an item being edited
- * keeps its input while other todos change around it.
+ * The TodoMVC view (tastejs/todomvc app-spec.md): the template's markup and classes, rendered
+ * from the store with DOM calls (never HTML strings). Template elements get no attributes of
+ * Taskit's beyond aria-* (screen-reader names) and the tabindex that makes a title editable
+ * from the keyboard. List items are keyed, so an item being edited keeps its input while other
+ * todos change around it.
  */
 import type { Todo, TodoStore } from './store';
 
@@ -9,6 +11,14 @@ type Filter = 'all' | 'active' | 'completed';
 
 const ENTER_KEY = 'Enter';
 const ESCAPE_KEY = 'Escape';
+/** The server's limit (CONTRACT section 3); longer input is cut as a maxlength would. */
+const MAX_TITLE_LENGTH = 500;
+
+function capLength(input: HTMLInputElement): void {
+  if (input.value.length > MAX_TITLE_LENGTH) {
+    input.value = input.value.slice(0, MAX_TITLE_LENGTH);
+  }
+}
 
 interface ItemElements {
   li: HTMLLIElement;
@@ -41,6 +51,7 @@ export class TodoView {
   private readonly clearCompleted: HTMLButtonElement;
   private readonly filterLinks: HTMLAnchorElement[];
   private readonly items = new Map<number, ItemElements>();
+  private readonly keys = new WeakMap<Element, number>();
   private store?: TodoStore;
   private editingKey: number | null = null;
 
@@ -70,6 +81,7 @@ export class TodoView {
       store.add(title);
       this.newTodo.value = '';
     });
+    this.newTodo.addEventListener('input', () => capLength(this.newTodo));
     this.toggleAll.addEventListener('change', () => store.toggleAll(this.toggleAll.checked));
     this.clearCompleted.addEventListener('click', () => {
       store.clearCompleted();
@@ -111,6 +123,10 @@ export class TodoView {
         }
       }
     });
+    this.list.addEventListener('input', (event) => {
+      const target = event.target as HTMLElement;
+      if (target.classList.contains('edit')) capLength(target as HTMLInputElement);
+    });
     this.list.addEventListener('focusout', (event) => {
       const target = event.target as HTMLElement;
       const todo = this.todoOf(target);
@@ -122,8 +138,9 @@ export class TodoView {
   }
 
   private todoOf(element: HTMLElement): Todo | undefined {
-    const li = element.closest<HTMLLIElement>('li[data-key]');
-    return li ? this.store?.byKey(Number(li.dataset.key)) : undefined;
+    const li = element.closest('.todo-list > li');
+    const key = li ? this.keys.get(li) : undefined;
+    return key === undefined ? undefined : this.store?.byKey(key);
   }
 
   private destroy(todo: Todo): void {
@@ -168,7 +185,7 @@ export class TodoView {
 
   private createItem(todo: Todo): ItemElements {
     const li = document.createElement('li');
-    li.dataset.key = String(todo.key);
+    this.keys.set(li, todo.key);
     const view = document.createElement('div');
     view.className = 'view';
     const toggle = document.createElement('input');
@@ -176,14 +193,10 @@ export class TodoView {
     toggle.type = 'checkbox';
     const label = document.createElement('label');
     label.tabIndex = 0;
-    label.title = 'Double-click or press Enter to edit';
     const destroy = document.createElement('button');
-    destroy.type = 'button';
     destroy.className = 'destroy';
     const edit = document.createElement('input');
     edit.className = 'edit';
-    edit.maxLength = 500;
-    edit.autocomplete = 'off';
     view.append(toggle, label, destroy);
     li.append(view, edit);
     return { li, toggle, label, destroy, edit };
