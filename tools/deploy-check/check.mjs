@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Static checks of Taskit's delivery files (issue #6): nothing here needs Docker, a
 // cluster or a cloud account. Usage: node tools/deploy-check/check.mjs
-// Schemas: $TASKIT_SCHEMAS_DIR, default <repo>/../shared/schemas.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Schemas: tools/deploy-check/schemas (sources and licences in its SOURCES.md), or
+// $TASKIT_SCHEMAS_DIR.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertNone, createRunner } from './lib/harness.mjs';
@@ -10,10 +12,12 @@ import { ensureTool, TOOLS } from './lib/tools.mjs';
 import {
   KINDS_WITHOUT_SCHEMA,
   kubeconform,
+  OPTIONAL_COMPONENTS,
   OVERLAYS,
   parseManifests,
   policyViolations,
   render,
+  stageCombination,
   stageDeployTree,
 } from './lib/k8s.mjs';
 import {
@@ -31,9 +35,7 @@ import { parseTerraform, terraformViolations, tofuFmtProblems } from './lib/terr
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const fixtures = path.join(here, 'fixtures');
-const schemas = path.resolve(
-  process.env.TASKIT_SCHEMAS_DIR ?? path.join(repo, '..', 'shared', 'schemas'),
-);
+const schemas = path.resolve(process.env.TASKIT_SCHEMAS_DIR ?? path.join(here, 'schemas'));
 const file = (relative) => path.join(repo, relative);
 const read = (relative) => readFileSync(file(relative), 'utf8');
 
@@ -66,32 +68,35 @@ try {
       return built ? `built into ${path.relative(repo, binary)}` : 'cached';
     });
   }
-  await runner.check(`schemas present in ${schemas}`, () => {
-    const needed = [
-      'kubernetes/v1.32.2-standalone-strict/deployment-apps-v1.json',
-      'skaffold/v4beta14.json',
-      'compose/compose-spec.json',
-    ];
-    assertNone(
-      needed
-        .filter((n) => !existsSync(path.join(schemas, n)))
-        .map((n) => `missing ${n} (set TASKIT_SCHEMAS_DIR)`),
-    );
-  });
+  await runner.check(
+    `schemas in ${path.relative(repo, schemas) || schemas} match SHA256SUMS`,
+    () => {
+      const sums = readFileSync(path.join(schemas, 'SHA256SUMS'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(/\s+/));
+      const problems = sums.flatMap(([digest, name]) => {
+        const at = path.join(schemas, name);
+        if (!existsSync(at)) return [`missing ${name}`];
+        const actual = createHash('sha256').update(readFileSync(at)).digest('hex');
+        return actual === digest ? [] : [`${name}: sha256 ${actual}, expected ${digest}`];
+      });
+      for (const needed of ['skaffold/v4beta14.json', 'compose/compose-spec.json'])
+        if (!sums.some(([, name]) => name === needed)) problems.push(`SHA256SUMS lacks ${needed}`);
+      assertNone(problems);
+      return `${sums.length} files`;
+    },
+  );
 
   // ------------------------------------------------------------------ Kubernetes
-  if (stage.notes.length > 0) console.log(`note: ${stage.notes.join('; ')}`);
-  // The optional KEDA component is in no shipped overlay: render it on top of dev here.
-  const kedaOverlay = path.join(stage.root, 'deploy/k8s/overlays/dev-keda');
-  mkdirSync(kedaOverlay);
-  writeFileSync(
-    path.join(kedaOverlay, 'kustomization.yaml'),
-    'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../dev\ncomponents:\n  - ../../components/keda\n',
-  );
-  const overlays = {
-    ...OVERLAYS,
-    'dev+keda': { ...OVERLAYS.dev, path: 'deploy/k8s/overlays/dev-keda' },
-  };
+  // Every supported overlay, alone and with each optional component added to it.
+  const overlays = { ...OVERLAYS };
+  for (const [name, overlay] of Object.entries(OVERLAYS)) {
+    for (const component of OPTIONAL_COMPONENTS) {
+      const combined = stageCombination(stage.root, overlay.path, component);
+      overlays[`${name}+${component}`] = { ...overlay, path: combined };
+    }
+  }
 
   for (const [name, overlay] of Object.entries(overlays)) {
     let rendered;
