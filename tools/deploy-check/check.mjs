@@ -229,6 +229,8 @@ try {
         'nginx:latest must be pinned',
         'not rendered',
         'default deny-all',
+        '/var/log/rabbitmq (written by rabbitmq) has no volume',
+        'not elsewhere',
       ],
     ),
   );

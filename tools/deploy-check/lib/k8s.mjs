@@ -232,6 +232,11 @@ export function policyViolations(objects, overlay) {
   ) {
     problems.push('NetworkPolicy: no default deny-all (ingress and egress) policy');
   }
+  const namespaces = byKind('Namespace').map((ns) => ns.metadata.name);
+  for (const o of objects.filter((o) => o.kind !== 'Namespace')) {
+    if (namespaces.length === 1 && o.metadata?.namespace !== namespaces[0])
+      problems.push(`${key(o)}: in namespace ${o.metadata?.namespace}, not ${namespaces[0]}`);
+  }
   for (const ns of byKind('Namespace')) {
     if (ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
       problems.push(
@@ -248,6 +253,30 @@ export function policyViolations(objects, overlay) {
     if (!(cert.spec?.domains?.length > 0)) problems.push(`${key(cert)}: needs spec.domains`);
   }
   return problems;
+}
+
+/**
+ * Where each image writes at run time: with a read-only root filesystem every one of these
+ * paths needs a volume, or the process fails at boot.
+ */
+const WRITABLE_PATHS = {
+  rabbitmq: ['/var/lib/rabbitmq', '/var/log/rabbitmq', '/tmp'],
+  mongo: ['/data/db', '/data/configdb', '/tmp'],
+  redis: ['/data'],
+  influxdb: ['/var/lib/influxdb2', '/etc/influxdb2'],
+  'grafana/grafana': ['/var/lib/grafana', '/tmp'],
+  telegraf: ['/tmp'],
+};
+
+function writablePathViolations(at, c) {
+  if (c.securityContext?.readOnlyRootFilesystem !== true) return [];
+  const repository = (c.image ?? '').split(/[:@]/)[0];
+  const mounted = (c.volumeMounts ?? []).filter((m) => !m.readOnly).map((m) => m.mountPath);
+  return (WRITABLE_PATHS[repository] ?? [])
+    .filter((p) => !mounted.includes(p))
+    .map(
+      (p) => `${at}: read-only root filesystem but ${p} (written by ${repository}) has no volume`,
+    );
 }
 
 function podSecurityViolations(w, overlay) {
@@ -281,6 +310,7 @@ function podSecurityViolations(w, overlay) {
       (overlay.writableRoot ?? []).includes(w.metadata.name) && w.kind === 'Deployment';
     if (sc.readOnlyRootFilesystem !== true && !writable)
       problems.push(`${at}: readOnlyRootFilesystem must be true`);
+    if (!init) problems.push(...writablePathViolations(at, c));
     for (const resource of ['cpu', 'memory']) {
       if (!c.resources?.requests?.[resource]) problems.push(`${at}: needs a ${resource} request`);
       if (!c.resources?.limits?.[resource]) problems.push(`${at}: needs a ${resource} limit`);
