@@ -231,6 +231,8 @@ try {
         'default deny-all',
         '/var/log/rabbitmq (written by rabbitmq) has no volume',
         'not elsewhere',
+        'egress rule without to admits every address',
+        'selects no pod',
       ],
     ),
   );

@@ -338,8 +338,11 @@ export function grafanaViolations(datasources, dashboards) {
   const influx = (datasources.datasources ?? []).find((d) => d.type === 'influxdb');
   if (!influx) return ['no influxdb datasource is provisioned'];
   if (influx.jsonData?.version !== 'Flux') problems.push('the influxdb datasource must use Flux');
-  if (influx.jsonData?.organization !== 'taskit')
-    problems.push('the influxdb datasource must use org taskit');
+  // InfluxDB Cloud names the organisation after the account: settings, not constants.
+  if (!/^\$\{?INFLUX_ORG\}?$/.test(influx.jsonData?.organization ?? ''))
+    problems.push('the influxdb datasource must take its org from $INFLUX_ORG');
+  if (!/^\$\{?INFLUX_BUCKET\}?$/.test(influx.jsonData?.defaultBucket ?? ''))
+    problems.push('the influxdb datasource must take its bucket from $INFLUX_BUCKET');
   if (!/^\$\{?INFLUX_TOKEN\}?$/.test(influx.secureJsonData?.token ?? ''))
     problems.push('the influxdb token must come from $INFLUX_TOKEN');
   if (dashboards.length === 0) problems.push('no dashboard is provisioned');

@@ -232,6 +232,7 @@ export function policyViolations(objects, overlay) {
   ) {
     problems.push('NetworkPolicy: no default deny-all (ingress and egress) policy');
   }
+  problems.push(...networkPolicyViolations(byKind('NetworkPolicy'), workloads));
   const namespaces = byKind('Namespace').map((ns) => ns.metadata.name);
   for (const o of objects.filter((o) => o.kind !== 'Namespace')) {
     if (namespaces.length === 1 && o.metadata?.namespace !== namespaces[0])
@@ -251,6 +252,42 @@ export function policyViolations(objects, overlay) {
   }
   for (const cert of byKind('ManagedCertificate')) {
     if (!(cert.spec?.domains?.length > 0)) problems.push(`${key(cert)}: needs spec.domains`);
+  }
+  return problems;
+}
+
+/**
+ * Every rule names its peers (no `to`/`from` admits any address on those ports), and an
+ * in-namespace pod selector must select pods this overlay renders.
+ */
+function networkPolicyViolations(policies, workloads) {
+  const problems = [];
+  for (const p of policies) {
+    const rules = [
+      ...(p.spec?.ingress ?? []).map((r) => ({ peers: r.from, dir: 'ingress', field: 'from' })),
+      ...(p.spec?.egress ?? []).map((r) => ({ peers: r.to, dir: 'egress', field: 'to' })),
+    ];
+    for (const { peers, dir, field } of rules) {
+      if (!(peers?.length > 0)) {
+        problems.push(`${key(p)}: an ${dir} rule without ${field} admits every address`);
+        continue;
+      }
+      for (const peer of peers) {
+        if (!peer.podSelector || peer.namespaceSelector) continue;
+        const selects = workloads.some((w) => {
+          const labels = w.spec.template.metadata?.labels ?? {};
+          const byLabels = matches(peer.podSelector, labels);
+          const byExpressions = (peer.podSelector.matchExpressions ?? []).every(
+            (e) => e.operator === 'In' && e.values.includes(labels[e.key]),
+          );
+          return peer.podSelector.matchLabels ? byLabels : byExpressions;
+        });
+        if (!selects)
+          problems.push(
+            `${key(p)}: ${dir} peer ${JSON.stringify(peer.podSelector)} selects no pod`,
+          );
+      }
+    }
   }
   return problems;
 }
