@@ -56,6 +56,8 @@ function expectRejected(problems, expected) {
 }
 
 const runner = createRunner();
+/** Rendered objects by overlay name, for the self-tests that break a copy. */
+const renders = {};
 const tools = {};
 const stage = stageDeployTree(repo);
 
@@ -104,6 +106,7 @@ try {
       if (!tools.kustomize) throw new Error('kustomize is not available');
       const text = render(tools.kustomize, stage.root, overlay.path);
       rendered = { file: path.join(stage.root, `${name}.yaml`), objects: parseManifests(text) };
+      renders[name] = rendered.objects;
       writeFileSync(rendered.file, text);
       return `${rendered.objects.length} objects`;
     });
@@ -235,6 +238,25 @@ try {
         'selects no pod',
       ],
     ),
+  );
+  await runner.check(
+    'self-test: policies reject public metrics and port-only egress in gke',
+    () => {
+      const objects = structuredClone(renders.gke ?? []);
+      for (const o of objects) {
+        if (o.kind === 'PodMonitoring') o.spec.endpoints[0].port = 'http';
+        if (o.metadata.name === 'allow-gateway-to-redis') delete o.spec.egress[0].to;
+        if (o.metadata.name === 'allow-gateway-to-mongodb')
+          o.spec.egress[0].to = [
+            { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mongodb' } } },
+          ];
+      }
+      return expectRejected(policyViolations(objects, OVERLAYS.gke), [
+        'metrics would be public',
+        'allow-gateway-to-redis: an egress rule without to',
+        'allow-gateway-to-mongodb: egress peer',
+      ]);
+    },
   );
   await runner.check('self-test: compose checks reject a broken file', () => {
     const compose = readYaml(fixture('compose-invalid.yaml'));

@@ -219,6 +219,7 @@ export function policyViolations(objects, overlay) {
   }
 
   problems.push(...referenceViolations(objects, overlay));
+  problems.push(...scrapeViolations(objects, deployments));
 
   if (
     !byKind('NetworkPolicy').some(
@@ -359,6 +360,59 @@ function podSecurityViolations(w, overlay) {
     }
     if (/:latest$|^[^:@]+$/.test(c.image ?? '') && !['gateway', 'analytics'].includes(c.image)) {
       problems.push(`${at}: image ${c.image} must be pinned to a version`);
+    }
+  }
+  return problems;
+}
+
+/** The container port a Service port leads to on a pod (by name or number). */
+function containerPort(pod, target) {
+  const ports = pod.containers.flatMap((c) => c.ports ?? []);
+  return ports.find((p) => p.name === target || p.containerPort === target)?.containerPort;
+}
+
+/** Metrics are scraped on a port the pods have and that no Ingress backend reaches. */
+function scrapeViolations(objects, deployments) {
+  const problems = [];
+  const services = objects.filter((o) => o.kind === 'Service');
+  const podsOf = (selects) =>
+    deployments.filter((d) => selects(d.spec.template.metadata.labels ?? {}));
+  const routed = new Map();
+  for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
+    for (const p of (ing.spec.rules ?? []).flatMap((r) => r.http?.paths ?? [])) {
+      const svc = services.find((s) => s.metadata.name === p.backend?.service?.name);
+      const port = svc?.spec.ports.find(
+        (sp) =>
+          sp.name === p.backend.service.port?.name || sp.port === p.backend.service.port?.number,
+      );
+      if (!port) continue;
+      for (const d of podsOf((l) =>
+        Object.entries(svc.spec.selector ?? {}).every(([k, v]) => l[k] === v),
+      ))
+        routed.set(
+          d.metadata.name,
+          containerPort(d.spec.template.spec, port.targetPort ?? port.port),
+        );
+    }
+  }
+  for (const pm of objects.filter((o) => o.kind === 'PodMonitoring')) {
+    const expressions = pm.spec?.selector?.matchExpressions ?? [];
+    const selected = podsOf(
+      (l) =>
+        matches(pm.spec.selector, l) ||
+        (expressions.length > 0 &&
+          expressions.every((e) => e.operator === 'In' && e.values.includes(l[e.key]))),
+    );
+    for (const d of selected) {
+      for (const e of pm.spec.endpoints ?? []) {
+        const port = containerPort(d.spec.template.spec, e.port);
+        if (port === undefined)
+          problems.push(`${key(pm)}: Deployment/${d.metadata.name} has no port ${e.port}`);
+        else if (routed.get(d.metadata.name) === port)
+          problems.push(
+            `${key(pm)}: scrapes port ${port} of Deployment/${d.metadata.name}, which the Ingress routes (metrics would be public)`,
+          );
+      }
     }
   }
   return problems;
