@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertNone, createRunner } from './lib/harness.mjs';
+import { selfTests } from './self-tests.mjs';
 import { ensureTool, TOOLS } from './lib/tools.mjs';
 import {
   KINDS_WITHOUT_SCHEMA,
@@ -31,10 +32,15 @@ import {
   skaffoldViolations,
 } from './lib/files.mjs';
 import { parseTerraform, terraformViolations, tofuFmtProblems } from './lib/terraform.mjs';
+import {
+  cloudbuildViolations,
+  envKeys,
+  pipelineTerraformViolations,
+  workflowViolations,
+} from './lib/pipeline.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
-const fixtures = path.join(here, 'fixtures');
 const schemas = path.resolve(process.env.TASKIT_SCHEMAS_DIR ?? path.join(here, 'schemas'));
 const file = (relative) => path.join(repo, relative);
 const read = (relative) => readFileSync(file(relative), 'utf8');
@@ -43,17 +49,6 @@ const DOCKERFILE_RULES = {
   requiredTargets: ['deps', 'build', 'dev', 'gateway', 'analytics'],
   runtimeTargets: ['gateway', 'analytics'],
 };
-
-/** A self-test passes when the checker reports every expected problem for a broken input. */
-function expectRejected(problems, expected) {
-  const missing = expected.filter((text) => !problems.some((p) => p.includes(text)));
-  if (missing.length > 0) {
-    throw new Error(
-      `the checker accepted a broken fixture; not reported: ${missing.join('; ')}\nreported: ${problems.join('; ') || '(nothing)'}`,
-    );
-  }
-  return `rejected (${problems.length} problems)`;
-}
 
 const runner = createRunner();
 /** Rendered objects by overlay name, for the self-tests that break a copy. */
@@ -205,148 +200,44 @@ try {
     },
   );
 
+  // ------------------------------------------------------------------ pipeline
+  const pipeline = await pipelineInputs();
+  await runner.check('cloudbuild.yaml: pinned steps, tests, BuildKit images, gke deploy', () =>
+    assertNone(cloudbuildViolations(pipeline.build, pipeline)),
+  );
+  await runner.check('terraform: trigger, least-privilege build account, review findings', () =>
+    assertNone(pipelineTerraformViolations(pipeline.tf, pipeline)),
+  );
+  await runner.check('.github/workflows/ci.yml: .ci/run on pull requests, pinned actions', () =>
+    assertNone(workflowViolations(readYaml(file('.github/workflows/ci.yml')))),
+  );
+
   // ------------------------------------------------------------------ self-tests
-  const fixture = (name) => path.join(fixtures, name);
-  await runner.check('self-test: kubeconform rejects a schema-invalid manifest', () =>
-    expectRejected(
-      kubeconform(tools.kubeconform, schemas, fixture('k8s-schema-invalid.yaml')).problems,
-      ['replica', 'containerPort'],
-    ),
-  );
-  await runner.check('self-test: policies reject a careless Deployment', () =>
-    expectRejected(
-      policyViolations(
-        parseManifests(readFileSync(fixture('k8s-policy-violations.yaml'), 'utf8')),
-        OVERLAYS.dev,
-      ),
-      [
-        'needs exactly one autoscaler',
-        'PodDisruptionBudget',
-        'needs a readinessProbe',
-        'needs a memory limit',
-        'runAsNonRoot',
-        'readOnlyRootFilesystem',
-        'drop ALL',
-        'sets spec.replicas',
-        'topology.kubernetes.io/zone',
-        'nginx:latest must be pinned',
-        'not rendered',
-        'default deny-all',
-        '/var/log/rabbitmq (written by rabbitmq) has no volume',
-        'not elsewhere',
-        'egress rule without to admits every address',
-        'selects no pod',
-      ],
-    ),
-  );
-  await runner.check(
-    'self-test: policies reject public metrics and port-only egress in gke',
-    () => {
-      const objects = structuredClone(renders.gke ?? []);
-      for (const o of objects) {
-        if (o.kind === 'PodMonitoring') o.spec.endpoints[0].port = 'http';
-        if (o.metadata.name === 'allow-gateway-to-redis') delete o.spec.egress[0].to;
-        if (o.metadata.name === 'allow-gateway-to-mongodb')
-          o.spec.egress[0].to = [
-            { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mongodb' } } },
-          ];
-      }
-      return expectRejected(policyViolations(objects, OVERLAYS.gke), [
-        'metrics would be public',
-        'allow-gateway-to-redis: an egress rule without to',
-        'allow-gateway-to-mongodb: egress peer',
-      ]);
-    },
-  );
-  await runner.check('self-test: compose checks reject a broken file', () => {
-    const compose = readYaml(fixture('compose-invalid.yaml'));
-    return expectRejected(
-      [
-        ...schemaValidator(path.join(schemas, 'compose/compose-spec.json'))(compose),
-        ...composeViolations(compose, ''),
-      ],
-      [
-        'intervals',
-        'services.app: needs a healthcheck',
-        'service_healthy',
-        'DB_PASSWORD',
-        'node:latest',
-      ],
-    );
-  });
-  await runner.check('self-test: skaffold schema rejects unknown keys', () =>
-    expectRejected(
-      schemaValidator(path.join(schemas, 'skaffold/v4beta14.json'))(
-        readYaml(fixture('skaffold-invalid.yaml')),
-      ),
-      ['must NOT have additional properties'],
-    ),
-  );
-  await runner.check('self-test: Dockerfile lint rejects a careless Dockerfile', () =>
-    expectRejected(
-      dockerfileViolations(readFileSync(fixture('Dockerfile.bad'), 'utf8'), {
-        requiredTargets: ['dev'],
-        runtimeTargets: ['runtime'],
-      }),
-      [
-        'node:latest must be pinned',
-        'node:24 must be pinned',
-        'upper-case AS',
-        'stage name Build',
-        'use COPY, not ADD',
-        'npm ci',
-        'exec (JSON) form',
-        'must not carry secrets',
-        'target runtime runs as root',
-        'target dev is missing',
-      ],
-    ),
-  );
-  await runner.check('self-test: RabbitMQ definitions check rejects a wrong topology', () =>
-    expectRejected(
-      rabbitDefinitionsViolations(
-        JSON.parse(readFileSync(fixture('definitions-bad.json'), 'utf8')),
-      ),
-      [
-        'durable topic exchange',
-        'queue telegraf.task-events is missing',
-        'must be a quorum queue',
-        'bound to taskit.events',
-        'x-dead-letter-exchange',
-      ],
-    ),
-  );
-  await runner.check('self-test: Grafana check rejects a dashboard off the contract', () =>
-    expectRejected(
-      grafanaViolations(readYaml(file('deploy/grafana/provisioning/datasources/influxdb.yaml')), [
-        {
-          file: 'dashboard-bad.json',
-          dashboard: JSON.parse(readFileSync(fixture('dashboard-bad.json'), 'utf8')),
-        },
-      ]),
-      ['another-datasource', 'task_events', 'per minute by type', 'completion rate', 'difference'],
-    ),
-  );
-  await runner.check(
-    'self-test: terraform checks reject an unformatted, public, unpinned cluster',
-    async () => {
-      const dir = fixture('terraform-bad');
-      const problems = [
-        ...tofuFmtProblems(tools.tofu, dir),
-        ...terraformViolations(await parseTerraform(dir), readdirSync(dir)),
-      ];
-      return expectRejected(problems, [
-        'tofu fmt -check',
-        'private nodes',
-        'Workload Identity',
-        'ADVANCED_DATAPATH',
-        'must be pinned',
-        'network.tf is missing',
-      ]);
-    },
-  );
+  await selfTests({ runner, tools, schemas, file, renders, pipeline });
 } finally {
   rmSync(stage.root, { recursive: true, force: true });
+}
+
+/** What the pipeline checks compare: cloudbuild.yaml, skaffold.yaml, terraform, the gke overlay. */
+async function pipelineInputs() {
+  const tf = await parseTerraform(file('terraform'));
+  const repos = Object.values(tf.resource?.google_artifact_registry_repository ?? {}).map((r) =>
+    Array.isArray(r) ? r[0] : r,
+  );
+  const immutable = (r) =>
+    (Array.isArray(r.docker_config) ? r.docker_config[0] : r.docker_config)?.immutable_tags;
+  return {
+    tf,
+    build: readYaml(file('cloudbuild.yaml')),
+    skaffold: readYaml(file('skaffold.yaml')),
+    registry: {
+      images: repos.find(immutable)?.repository_id,
+      cache: repos.find((r) => !immutable(r))?.repository_id,
+    },
+    settingsKeys: envKeys(read('deploy/k8s/overlays/gke/settings.env')),
+    namespace: readYaml(file('deploy/k8s/overlays/gke/kustomization.yaml')).namespace,
+    gitignore: read('terraform/.gitignore'),
+  };
 }
 
 process.exitCode = runner.summary() > 0 ? 1 : 0;
