@@ -132,6 +132,10 @@ export function skaffoldViolations(config, repoRoot) {
   for (const expected of ['gateway:3000', 'grafana:3030'])
     if (!forwarded.includes(expected)) problems.push(`profile dev must port-forward ${expected}`);
   if (!profiles.gke) problems.push('profile gke is missing');
+  else if (profiles.gke.build?.tagPolicy?.gitCommit?.variant !== 'CommitSha')
+    problems.push('profile gke must tag with the full commit (gitCommit variant CommitSha)');
+  if (JSON.stringify(config).includes('load-restrictor'))
+    problems.push('kustomize must render without --load-restrictor (kubectl apply -k, Argo CD)');
   const kustomizations = [
     config.manifests,
     ...Object.values(profiles).map((p) => p.manifests),
