@@ -33,7 +33,10 @@ resource "google_project_iam_member" "cloudbuild" {
   member  = google_service_account.cloudbuild.member
 }
 
+# Created once github_owner is set: the repository must be connected to Cloud Build first.
 resource "google_cloudbuild_trigger" "deploy" {
+  count = var.github_owner == "" ? 0 : 1
+
   name        = "${var.cluster_name}-deploy"
   description = "Push to ${var.github_branch}: test, build, push and deploy Taskit to ${var.cluster_name}"
   location    = var.region

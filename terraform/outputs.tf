@@ -43,5 +43,5 @@ output "nat_ips" {
 
 output "cloudbuild_trigger" {
   description = "The Cloud Build trigger that deploys every push of var.github_branch."
-  value       = google_cloudbuild_trigger.deploy.name
+  value       = one(google_cloudbuild_trigger.deploy[*].name)
 }

@@ -206,13 +206,13 @@ variable "nat_ip_count" {
 }
 
 variable "github_owner" {
-  description = "Owner of the GitHub repository the Cloud Build trigger builds (connected to Cloud Build once)."
+  description = "Owner of the GitHub repository the Cloud Build trigger builds. Empty (the default): no trigger yet; set it once the repository is connected to Cloud Build."
   type        = string
-  default     = "my-org"
+  default     = ""
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}$", var.github_owner))
-    error_message = "github_owner must be a GitHub user or organisation name."
+    condition     = can(regex("^([A-Za-z0-9][A-Za-z0-9-]{0,38})?$", var.github_owner))
+    error_message = "github_owner must be empty or a GitHub user or organisation name."
   }
 }
 
