@@ -72,6 +72,9 @@ export function cloudbuildViolations(build, { skaffold, registry, settingsKeys }
   if (!images) problems.push('no step builds the images with docker buildx (BuildKit)');
   else {
     const text = script(images);
+    const builder = text.match(/buildx\s+create(?:[^\n]|\\\n)*?--driver-opt\s+image=(\S+)/)?.[1];
+    if (/buildx\s+create/.test(text) && !isPinnedImage(builder ?? ''))
+      problems.push(`step ${images.id}: the BuildKit image (--driver-opt image=) must be pinned`);
     for (const option of ['--cache-from', '--cache-to', '--push'])
       if (!text.includes(option)) problems.push(`step ${images.id}: buildx needs ${option}`);
     if (!text.includes('${COMMIT_SHA}'))
