@@ -28,6 +28,14 @@ resource "google_container_cluster" "taskit" {
     master_ipv4_cidr_block  = var.master_ipv4_cidr
   }
 
+  # The DNS-based endpoint: kubectl authorised by IAM alone (container.clusters.connect),
+  # reachable from Cloud Build's workers, whose addresses are not in the list below.
+  control_plane_endpoints_config {
+    dns_endpoint_config {
+      allow_external_traffic = true
+    }
+  }
+
   master_authorized_networks_config {
     dynamic "cidr_blocks" {
       for_each = var.master_authorized_networks

@@ -2,6 +2,9 @@
 resource "google_service_account" "nodes" {
   account_id   = "${var.cluster_name}-nodes"
   display_name = "GKE nodes of ${var.cluster_name}"
+
+  # On an empty project the IAM API must be on before the first account is created.
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "nodes_default" {
@@ -15,6 +18,9 @@ resource "google_project_iam_member" "nodes_default" {
 # hold no project roles yet; grant the ones a service starts to need to its account only.
 locals {
   workloads = toset(["gateway", "analytics"])
+  # The gke overlay's namespace (deploy/k8s/overlays/gke/kustomization.yaml); the deploy
+  # checks keep the two equal. A constant: Workload Identity binds exactly this one.
+  kubernetes_namespace = "taskit"
 }
 
 resource "google_service_account" "workload" {
@@ -22,6 +28,8 @@ resource "google_service_account" "workload" {
 
   account_id   = "taskit-${each.key}"
   display_name = "Taskit ${each.key} (Workload Identity)"
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_service_account_iam_member" "workload_identity" {
@@ -29,7 +37,7 @@ resource "google_service_account_iam_member" "workload_identity" {
 
   service_account_id = google_service_account.workload[each.key].name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "serviceAccount:${var.project_id}.svc.id.goog[${var.kubernetes_namespace}/${each.key}]"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[${local.kubernetes_namespace}/${each.key}]"
 
   # The workload pool exists once the cluster does.
   depends_on = [google_container_cluster.taskit]

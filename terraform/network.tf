@@ -41,12 +41,25 @@ resource "google_compute_router" "nat" {
   region  = var.region
 }
 
+# The fixed source addresses of all outbound traffic (output nat_ips): what managed
+# MongoDB, RabbitMQ and InfluxDB allow-list.
+resource "google_compute_address" "nat" {
+  count = var.nat_ip_count
+
+  name         = "${var.cluster_name}-nat-${count.index}"
+  region       = var.region
+  address_type = "EXTERNAL"
+
+  depends_on = [google_project_service.enabled]
+}
+
 # Outbound internet for private nodes and pods (managed MongoDB, RabbitMQ, InfluxDB Cloud).
 resource "google_compute_router_nat" "nat" {
   name                               = "${var.cluster_name}-nat"
   router                             = google_compute_router.nat.name
   region                             = var.region
-  nat_ip_allocate_option             = "AUTO_ONLY"
+  nat_ip_allocate_option             = "MANUAL_ONLY"
+  nat_ips                            = google_compute_address.nat[*].self_link
   source_subnetwork_ip_ranges_to_nat = "LIST_OF_SUBNETWORKS"
 
   subnetwork {

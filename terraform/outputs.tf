@@ -9,7 +9,7 @@ output "get_credentials_command" {
 }
 
 output "registry_url" {
-  description = "Artifact Registry repository: skaffold's --default-repo."
+  description = "Artifact Registry repository of the images (immutable tags: one per commit)."
   value       = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}"
 }
 
@@ -19,7 +19,7 @@ output "ingress_ip" {
 }
 
 output "gke_overlay_settings" {
-  description = "Contents of deploy/k8s/overlays/gke/settings.env for this project."
+  description = "This project's deploy/k8s/overlays/gke/settings.env (the trigger passes the same values to cloudbuild.yaml)."
   value       = <<-EOT
     DOMAIN=${var.domain}
     STATIC_IP_NAME=${google_compute_global_address.ingress.name}
@@ -27,5 +27,21 @@ output "gke_overlay_settings" {
     GATEWAY_GSA_EMAIL=${google_service_account.workload["gateway"].email}
     ANALYTICS_GSA_EMAIL=${google_service_account.workload["analytics"].email}
     INFLUX_URL=${var.influx_url}
+    INFLUX_ORG=${var.influx_org}
+    INFLUX_BUCKET=${var.influx_bucket}
+    MONGODB_CIDR=${var.managed_service_cidrs.mongodb}
+    REDIS_CIDR=${var.managed_service_cidrs.redis}
+    RABBITMQ_CIDR=${var.managed_service_cidrs.rabbitmq}
+    INFLUX_CIDR=${var.managed_service_cidrs.influxdb}
   EOT
+}
+
+output "nat_ips" {
+  description = "Fixed egress addresses of the cluster (Cloud NAT): allow-list them at the managed services."
+  value       = google_compute_address.nat[*].address
+}
+
+output "cloudbuild_trigger" {
+  description = "The Cloud Build trigger that deploys every push of var.github_branch."
+  value       = one(google_cloudbuild_trigger.deploy[*].name)
 }

@@ -2,10 +2,11 @@ resource "google_artifact_registry_repository" "images" {
   repository_id = "taskit"
   location      = var.region
   format        = "DOCKER"
-  description   = "Taskit container images (skaffold --default-repo)"
+  description   = "Taskit container images, tagged with the commit (cloudbuild.yaml)"
 
   docker_config {
-    # A tag (the git commit) always names the same image.
+    # A tag (the git commit) always names the same image: the pipeline tags by commit and
+    # never pushes a tag twice.
     immutable_tags = true
   }
 
@@ -22,6 +23,24 @@ resource "google_artifact_registry_repository" "images" {
     action = "DELETE"
     condition {
       older_than = "2592000s"
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# BuildKit's layer cache (one mutable tag per image), apart from the immutable images.
+resource "google_artifact_registry_repository" "build_cache" {
+  repository_id = "taskit-build-cache"
+  location      = var.region
+  format        = "DOCKER"
+  description   = "BuildKit cache of the Taskit images (cloudbuild.yaml)"
+
+  cleanup_policies {
+    id     = "delete-stale"
+    action = "DELETE"
+    condition {
+      older_than = "1209600s"
     }
   }
 

@@ -25,8 +25,9 @@ variable "cluster_name" {
   default     = "taskit"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.cluster_name))
-    error_message = "cluster_name must be 2-40 lowercase letters, digits or hyphens, starting with a letter."
+    # Service account IDs are 6-30 characters: "${cluster_name}-cloudbuild" must fit.
+    condition     = can(regex("^[a-z][a-z0-9-]{0,17}[a-z0-9]$", var.cluster_name))
+    error_message = "cluster_name must be 2-19 lowercase letters, digits or hyphens, starting with a letter (it prefixes service account IDs of at most 30 characters)."
   }
 }
 
@@ -127,17 +128,6 @@ variable "node_max_count_per_zone" {
   }
 }
 
-variable "kubernetes_namespace" {
-  description = "Namespace of the gke overlay; Workload Identity binds its service accounts."
-  type        = string
-  default     = "taskit"
-
-  validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.kubernetes_namespace))
-    error_message = "kubernetes_namespace must be a DNS-1123 label."
-  }
-}
-
 variable "domain" {
   description = "Public host name of the web UI and API (an A record to the ingress IP is needed for the managed certificate)."
   type        = string
@@ -157,6 +147,94 @@ variable "influx_url" {
   validation {
     condition     = can(regex("^https?://", var.influx_url))
     error_message = "influx_url must be an http(s) URL."
+  }
+}
+
+variable "influx_org" {
+  description = "Organisation of the production InfluxDB (InfluxDB Cloud names it after the account)."
+  type        = string
+  default     = "taskit"
+
+  validation {
+    condition     = length(var.influx_org) > 0 && !can(regex("[\\s=]", var.influx_org))
+    error_message = "influx_org must be non-empty, without spaces or '='."
+  }
+}
+
+variable "influx_bucket" {
+  description = "Bucket of the production InfluxDB the services and Telegraf write to."
+  type        = string
+  default     = "taskit"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*$", var.influx_bucket))
+    error_message = "influx_bucket must be letters, digits, '.', '_' or '-'."
+  }
+}
+
+variable "managed_service_cidrs" {
+  description = "One CIDR per managed service, the only egress the gke overlay's network policies allow to it (Atlas private endpoint, Memorystore's reserved range, the broker, InfluxDB)."
+  type = object({
+    mongodb  = string
+    redis    = string
+    rabbitmq = string
+    influxdb = string
+  })
+  default = {
+    mongodb  = "10.40.0.0/24"
+    redis    = "10.40.1.0/29"
+    rabbitmq = "10.40.2.0/24"
+    # InfluxDB Cloud publishes no address ranges: any address, on its ports only.
+    influxdb = "0.0.0.0/0"
+  }
+
+  validation {
+    condition     = alltrue([for cidr in values(var.managed_service_cidrs) : can(cidrhost(cidr, 0))])
+    error_message = "Every managed_service_cidrs value must be an IPv4 CIDR block."
+  }
+}
+
+variable "nat_ip_count" {
+  description = "Static external IPs of Cloud NAT: the addresses to allow-list at managed MongoDB, RabbitMQ and InfluxDB."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.nat_ip_count >= 1 && var.nat_ip_count <= 16 && floor(var.nat_ip_count) == var.nat_ip_count
+    error_message = "nat_ip_count must be a whole number from 1 to 16."
+  }
+}
+
+variable "github_owner" {
+  description = "Owner of the GitHub repository the Cloud Build trigger builds. Empty (the default): no trigger yet; set it once the repository is connected to Cloud Build."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9][A-Za-z0-9-]{0,38})?$", var.github_owner))
+    error_message = "github_owner must be empty or a GitHub user or organisation name."
+  }
+}
+
+variable "github_repository" {
+  description = "Name of the GitHub repository the Cloud Build trigger builds."
+  type        = string
+  default     = "taskit"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository must be a GitHub repository name."
+  }
+}
+
+variable "github_branch" {
+  description = "Branch whose pushes are deployed."
+  type        = string
+  default     = "main"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.github_branch))
+    error_message = "github_branch must be a branch name."
   }
 }
 

@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 // Static checks of Taskit's delivery files (issue #6): nothing here needs Docker, a
 // cluster or a cloud account. Usage: node tools/deploy-check/check.mjs
-// Schemas: $TASKIT_SCHEMAS_DIR, default <repo>/../shared/schemas.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Schemas: tools/deploy-check/schemas (sources and licences in its SOURCES.md), or
+// $TASKIT_SCHEMAS_DIR.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertNone, createRunner } from './lib/harness.mjs';
+import { selfTests } from './self-tests.mjs';
 import { ensureTool, TOOLS } from './lib/tools.mjs';
 import {
   KINDS_WITHOUT_SCHEMA,
   kubeconform,
+  OPTIONAL_COMPONENTS,
   OVERLAYS,
   parseManifests,
   policyViolations,
   render,
+  stageCombination,
   stageDeployTree,
 } from './lib/k8s.mjs';
 import {
@@ -27,13 +32,16 @@ import {
   skaffoldViolations,
 } from './lib/files.mjs';
 import { parseTerraform, terraformViolations, tofuFmtProblems } from './lib/terraform.mjs';
+import {
+  cloudbuildViolations,
+  envKeys,
+  pipelineTerraformViolations,
+  workflowViolations,
+} from './lib/pipeline.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
-const fixtures = path.join(here, 'fixtures');
-const schemas = path.resolve(
-  process.env.TASKIT_SCHEMAS_DIR ?? path.join(repo, '..', 'shared', 'schemas'),
-);
+const schemas = path.resolve(process.env.TASKIT_SCHEMAS_DIR ?? path.join(here, 'schemas'));
 const file = (relative) => path.join(repo, relative);
 const read = (relative) => readFileSync(file(relative), 'utf8');
 
@@ -42,18 +50,9 @@ const DOCKERFILE_RULES = {
   runtimeTargets: ['gateway', 'analytics'],
 };
 
-/** A self-test passes when the checker reports every expected problem for a broken input. */
-function expectRejected(problems, expected) {
-  const missing = expected.filter((text) => !problems.some((p) => p.includes(text)));
-  if (missing.length > 0) {
-    throw new Error(
-      `the checker accepted a broken fixture; not reported: ${missing.join('; ')}\nreported: ${problems.join('; ') || '(nothing)'}`,
-    );
-  }
-  return `rejected (${problems.length} problems)`;
-}
-
 const runner = createRunner();
+/** Rendered objects by overlay name, for the self-tests that break a copy. */
+const renders = {};
 const tools = {};
 const stage = stageDeployTree(repo);
 
@@ -66,32 +65,35 @@ try {
       return built ? `built into ${path.relative(repo, binary)}` : 'cached';
     });
   }
-  await runner.check(`schemas present in ${schemas}`, () => {
-    const needed = [
-      'kubernetes/v1.32.2-standalone-strict/deployment-apps-v1.json',
-      'skaffold/v4beta14.json',
-      'compose/compose-spec.json',
-    ];
-    assertNone(
-      needed
-        .filter((n) => !existsSync(path.join(schemas, n)))
-        .map((n) => `missing ${n} (set TASKIT_SCHEMAS_DIR)`),
-    );
-  });
+  await runner.check(
+    `schemas in ${path.relative(repo, schemas) || schemas} match SHA256SUMS`,
+    () => {
+      const sums = readFileSync(path.join(schemas, 'SHA256SUMS'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(/\s+/));
+      const problems = sums.flatMap(([digest, name]) => {
+        const at = path.join(schemas, name);
+        if (!existsSync(at)) return [`missing ${name}`];
+        const actual = createHash('sha256').update(readFileSync(at)).digest('hex');
+        return actual === digest ? [] : [`${name}: sha256 ${actual}, expected ${digest}`];
+      });
+      for (const needed of ['skaffold/v4beta14.json', 'compose/compose-spec.json'])
+        if (!sums.some(([, name]) => name === needed)) problems.push(`SHA256SUMS lacks ${needed}`);
+      assertNone(problems);
+      return `${sums.length} files`;
+    },
+  );
 
   // ------------------------------------------------------------------ Kubernetes
-  if (stage.notes.length > 0) console.log(`note: ${stage.notes.join('; ')}`);
-  // The optional KEDA component is in no shipped overlay: render it on top of dev here.
-  const kedaOverlay = path.join(stage.root, 'deploy/k8s/overlays/dev-keda');
-  mkdirSync(kedaOverlay);
-  writeFileSync(
-    path.join(kedaOverlay, 'kustomization.yaml'),
-    'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../dev\ncomponents:\n  - ../../components/keda\n',
-  );
-  const overlays = {
-    ...OVERLAYS,
-    'dev+keda': { ...OVERLAYS.dev, path: 'deploy/k8s/overlays/dev-keda' },
-  };
+  // Every supported overlay, alone and with each optional component added to it.
+  const overlays = { ...OVERLAYS };
+  for (const [name, overlay] of Object.entries(OVERLAYS)) {
+    for (const component of OPTIONAL_COMPONENTS) {
+      const combined = stageCombination(stage.root, overlay.path, component);
+      overlays[`${name}+${component}`] = { ...overlay, path: combined };
+    }
+  }
 
   for (const [name, overlay] of Object.entries(overlays)) {
     let rendered;
@@ -99,6 +101,7 @@ try {
       if (!tools.kustomize) throw new Error('kustomize is not available');
       const text = render(tools.kustomize, stage.root, overlay.path);
       rendered = { file: path.join(stage.root, `${name}.yaml`), objects: parseManifests(text) };
+      renders[name] = rendered.objects;
       writeFileSync(rendered.file, text);
       return `${rendered.objects.length} objects`;
     });
@@ -197,125 +200,44 @@ try {
     },
   );
 
+  // ------------------------------------------------------------------ pipeline
+  const pipeline = await pipelineInputs();
+  await runner.check('cloudbuild.yaml: pinned steps, tests, BuildKit images, gke deploy', () =>
+    assertNone(cloudbuildViolations(pipeline.build, pipeline)),
+  );
+  await runner.check('terraform: trigger, least-privilege build account, review findings', () =>
+    assertNone(pipelineTerraformViolations(pipeline.tf, pipeline)),
+  );
+  await runner.check('.github/workflows/ci.yml: .ci/run on pull requests, pinned actions', () =>
+    assertNone(workflowViolations(readYaml(file('.github/workflows/ci.yml')))),
+  );
+
   // ------------------------------------------------------------------ self-tests
-  const fixture = (name) => path.join(fixtures, name);
-  await runner.check('self-test: kubeconform rejects a schema-invalid manifest', () =>
-    expectRejected(
-      kubeconform(tools.kubeconform, schemas, fixture('k8s-schema-invalid.yaml')).problems,
-      ['replica', 'containerPort'],
-    ),
-  );
-  await runner.check('self-test: policies reject a careless Deployment', () =>
-    expectRejected(
-      policyViolations(
-        parseManifests(readFileSync(fixture('k8s-policy-violations.yaml'), 'utf8')),
-        OVERLAYS.dev,
-      ),
-      [
-        'needs exactly one autoscaler',
-        'PodDisruptionBudget',
-        'needs a readinessProbe',
-        'needs a memory limit',
-        'runAsNonRoot',
-        'readOnlyRootFilesystem',
-        'drop ALL',
-        'sets spec.replicas',
-        'topology.kubernetes.io/zone',
-        'nginx:latest must be pinned',
-        'not rendered',
-        'default deny-all',
-      ],
-    ),
-  );
-  await runner.check('self-test: compose checks reject a broken file', () => {
-    const compose = readYaml(fixture('compose-invalid.yaml'));
-    return expectRejected(
-      [
-        ...schemaValidator(path.join(schemas, 'compose/compose-spec.json'))(compose),
-        ...composeViolations(compose, ''),
-      ],
-      [
-        'intervals',
-        'services.app: needs a healthcheck',
-        'service_healthy',
-        'DB_PASSWORD',
-        'node:latest',
-      ],
-    );
-  });
-  await runner.check('self-test: skaffold schema rejects unknown keys', () =>
-    expectRejected(
-      schemaValidator(path.join(schemas, 'skaffold/v4beta14.json'))(
-        readYaml(fixture('skaffold-invalid.yaml')),
-      ),
-      ['must NOT have additional properties'],
-    ),
-  );
-  await runner.check('self-test: Dockerfile lint rejects a careless Dockerfile', () =>
-    expectRejected(
-      dockerfileViolations(readFileSync(fixture('Dockerfile.bad'), 'utf8'), {
-        requiredTargets: ['dev'],
-        runtimeTargets: ['runtime'],
-      }),
-      [
-        'node:latest must be pinned',
-        'node:24 must be pinned',
-        'upper-case AS',
-        'stage name Build',
-        'use COPY, not ADD',
-        'npm ci',
-        'exec (JSON) form',
-        'must not carry secrets',
-        'target runtime runs as root',
-        'target dev is missing',
-      ],
-    ),
-  );
-  await runner.check('self-test: RabbitMQ definitions check rejects a wrong topology', () =>
-    expectRejected(
-      rabbitDefinitionsViolations(
-        JSON.parse(readFileSync(fixture('definitions-bad.json'), 'utf8')),
-      ),
-      [
-        'durable topic exchange',
-        'queue telegraf.task-events is missing',
-        'must be a quorum queue',
-        'bound to taskit.events',
-        'x-dead-letter-exchange',
-      ],
-    ),
-  );
-  await runner.check('self-test: Grafana check rejects a dashboard off the contract', () =>
-    expectRejected(
-      grafanaViolations(readYaml(file('deploy/grafana/provisioning/datasources/influxdb.yaml')), [
-        {
-          file: 'dashboard-bad.json',
-          dashboard: JSON.parse(readFileSync(fixture('dashboard-bad.json'), 'utf8')),
-        },
-      ]),
-      ['another-datasource', 'task_events', 'per minute by type', 'completion rate', 'difference'],
-    ),
-  );
-  await runner.check(
-    'self-test: terraform checks reject an unformatted, public, unpinned cluster',
-    async () => {
-      const dir = fixture('terraform-bad');
-      const problems = [
-        ...tofuFmtProblems(tools.tofu, dir),
-        ...terraformViolations(await parseTerraform(dir), readdirSync(dir)),
-      ];
-      return expectRejected(problems, [
-        'tofu fmt -check',
-        'private nodes',
-        'Workload Identity',
-        'ADVANCED_DATAPATH',
-        'must be pinned',
-        'network.tf is missing',
-      ]);
-    },
-  );
+  await selfTests({ runner, tools, schemas, file, renders, pipeline });
 } finally {
   rmSync(stage.root, { recursive: true, force: true });
+}
+
+/** What the pipeline checks compare: cloudbuild.yaml, skaffold.yaml, terraform, the gke overlay. */
+async function pipelineInputs() {
+  const tf = await parseTerraform(file('terraform'));
+  const repos = Object.values(tf.resource?.google_artifact_registry_repository ?? {}).map((r) =>
+    Array.isArray(r) ? r[0] : r,
+  );
+  const immutable = (r) =>
+    (Array.isArray(r.docker_config) ? r.docker_config[0] : r.docker_config)?.immutable_tags;
+  return {
+    tf,
+    build: readYaml(file('cloudbuild.yaml')),
+    skaffold: readYaml(file('skaffold.yaml')),
+    registry: {
+      images: repos.find(immutable)?.repository_id,
+      cache: repos.find((r) => !immutable(r))?.repository_id,
+    },
+    settingsKeys: envKeys(read('deploy/k8s/overlays/gke/settings.env')),
+    namespace: readYaml(file('deploy/k8s/overlays/gke/kustomization.yaml')).namespace,
+    gitignore: read('terraform/.gitignore'),
+  };
 }
 
 process.exitCode = runner.summary() > 0 ? 1 : 0;

@@ -4,7 +4,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { loadEnvironmentOrExit } from '@taskit/config';
 import { ANALYTICS_RPC_QUEUE } from '@taskit/contracts';
 import { ANALYTICS_RPC_QUEUE_OPTIONS } from '@taskit/messaging';
-import { installGracefulShutdown } from '@taskit/observability';
+import { installGracefulShutdown, serveMetricsOnOwnPort } from '@taskit/observability';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AnalyticsEnvironment } from './config/analytics-environment';
@@ -34,6 +34,7 @@ async function bootstrap(): Promise<void> {
   );
   installGracefulShutdown(app, logger, env.SHUTDOWN_TIMEOUT_MS);
   await app.startAllMicroservices();
+  if (env.METRICS_PORT !== undefined) await serveMetricsOnOwnPort(app, env.METRICS_PORT);
   await app.listen(env.PORT);
   logger.log(`analytics listening on http://127.0.0.1:${env.PORT}`, 'Bootstrap');
 }

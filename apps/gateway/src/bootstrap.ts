@@ -29,8 +29,8 @@ function contentSecurityPolicy(env: GatewayEnvironment) {
       baseUri: ["'self'"],
       formAction: ["'self'"],
       frameAncestors: ["'none'"],
-      // Only behind the TLS load balancer: on plain-HTTP compose it would break every fetch.
-      ...(env.isProduction ? { upgradeInsecureRequests: [] } : {}),
+      // Only behind the TLS load balancer: on plain HTTP it would break every fetch.
+      ...(env.httpsOnly ? { upgradeInsecureRequests: [] } : {}),
     },
   };
 }
@@ -66,6 +66,14 @@ function requireJsonBodies(req: Request, res: Response, next: NextFunction): voi
   next();
 }
 
+/** Express's `trust proxy`: exactly the proxies TRUST_PROXY names, so that `req.ip` is the client. */
+export function applyTrustProxy(
+  app: { set(setting: string, value: unknown): unknown },
+  env: GatewayEnvironment,
+): void {
+  app.set('trust proxy', env.trustProxy);
+}
+
 /**
  * Everything applied to the Nest application outside the module graph (HTTP middleware,
  * global pipes), in one place so that main.ts and the e2e tests run the same gateway.
@@ -73,13 +81,13 @@ function requireJsonBodies(req: Request, res: Response, next: NextFunction): voi
 export function configureGateway(app: NestExpressApplication, env: GatewayEnvironment): void {
   app.disable('x-powered-by');
   // Behind the GKE load balancer the client address and scheme come from X-Forwarded-*.
-  if (env.isProduction) app.set('trust proxy', 1);
+  applyTrustProxy(app, env);
 
   app.use(
     helmet({
       contentSecurityPolicy: contentSecurityPolicy(env),
       // Plain-HTTP deployments (compose) must not be pinned to HTTPS.
-      strictTransportSecurity: env.isProduction,
+      strictTransportSecurity: env.httpsOnly,
     }),
   );
   app.use(compression());

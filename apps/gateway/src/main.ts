@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadEnvironmentOrExit } from '@taskit/config';
-import { installGracefulShutdown } from '@taskit/observability';
+import { installGracefulShutdown, serveMetricsOnOwnPort } from '@taskit/observability';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureGateway } from './bootstrap';
@@ -17,6 +17,7 @@ async function bootstrap(): Promise<void> {
   app.useLogger(logger);
   configureGateway(app, env);
   installGracefulShutdown(app, logger, env.SHUTDOWN_TIMEOUT_MS);
+  if (env.METRICS_PORT !== undefined) await serveMetricsOnOwnPort(app, env.METRICS_PORT);
   await app.listen(env.PORT);
   logger.log(`gateway listening on http://127.0.0.1:${env.PORT}`, 'Bootstrap');
 }

@@ -1,6 +1,6 @@
 // Loaded before the decorators below run: they record the property types it converts to.
 import 'reflect-metadata';
-import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsUrlWithScheme } from './validators';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
@@ -18,6 +18,16 @@ export class CommonEnvironment {
   @Min(1)
   @Max(65535)
   PORT!: number;
+
+  /**
+   * When set, /metrics is served on this port only (for the scraper; no Service or Ingress
+   * routes it) instead of on PORT.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
 
   @IsUrlWithScheme(['amqp', 'amqps'])
   RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';

@@ -2,3 +2,4 @@ export * from './logging';
 export * from './metrics';
 export * from './health';
 export * from './shutdown';
+export * from './metrics-port';

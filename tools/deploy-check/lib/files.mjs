@@ -132,6 +132,10 @@ export function skaffoldViolations(config, repoRoot) {
   for (const expected of ['gateway:3000', 'grafana:3030'])
     if (!forwarded.includes(expected)) problems.push(`profile dev must port-forward ${expected}`);
   if (!profiles.gke) problems.push('profile gke is missing');
+  else if (profiles.gke.build?.tagPolicy?.gitCommit?.variant !== 'CommitSha')
+    problems.push('profile gke must tag with the full commit (gitCommit variant CommitSha)');
+  if (JSON.stringify(config).includes('load-restrictor'))
+    problems.push('kustomize must render without --load-restrictor (kubectl apply -k, Argo CD)');
   const kustomizations = [
     config.manifests,
     ...Object.values(profiles).map((p) => p.manifests),
@@ -338,8 +342,11 @@ export function grafanaViolations(datasources, dashboards) {
   const influx = (datasources.datasources ?? []).find((d) => d.type === 'influxdb');
   if (!influx) return ['no influxdb datasource is provisioned'];
   if (influx.jsonData?.version !== 'Flux') problems.push('the influxdb datasource must use Flux');
-  if (influx.jsonData?.organization !== 'taskit')
-    problems.push('the influxdb datasource must use org taskit');
+  // InfluxDB Cloud names the organisation after the account: settings, not constants.
+  if (!/^\$\{?INFLUX_ORG\}?$/.test(influx.jsonData?.organization ?? ''))
+    problems.push('the influxdb datasource must take its org from $INFLUX_ORG');
+  if (!/^\$\{?INFLUX_BUCKET\}?$/.test(influx.jsonData?.defaultBucket ?? ''))
+    problems.push('the influxdb datasource must take its bucket from $INFLUX_BUCKET');
   if (!/^\$\{?INFLUX_TOKEN\}?$/.test(influx.secureJsonData?.token ?? ''))
     problems.push('the influxdb token must come from $INFLUX_TOKEN');
   if (dashboards.length === 0) problems.push('no dashboard is provisioned');

@@ -1,10 +1,11 @@
 // Kubernetes: render the overlays with kustomize, validate every object against the
 // strict standalone schemas with kubeconform, and apply Taskit's policies.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { CheckFailure, run, runOk } from './harness.mjs';
+import { networkPolicyViolations, scrapeViolations, writablePathViolations } from './k8s-rules.mjs';
 
 export const KUBERNETES_VERSION = '1.32.2';
 
@@ -28,7 +29,7 @@ export const OVERLAYS = {
 };
 
 /**
- * Custom resources: no schema for them in shared/schemas, so kubeconform skips them by
+ * Custom resources: no schema for them in tools/deploy-check/schemas, so kubeconform skips them by
  * name (listed here, printed by the check) and the policies below check what matters.
  */
 export const KINDS_WITHOUT_SCHEMA = [
@@ -40,36 +41,33 @@ export const KINDS_WITHOUT_SCHEMA = [
   'TriggerAuthentication',
 ];
 
-/**
- * Files the manifests include from outside deploy/k8s that other engineers own. While
- * one is still missing, the overlays are rendered with a stand-in so that the rest is
- * checked; the check says so.
- */
-const SHARED_INPUTS = {
-  'deploy/rabbitmq/definitions.json': '{}\n',
-  'deploy/telegraf/telegraf.conf': '# stand-in for the missing deploy/telegraf/telegraf.conf\n',
-};
-
-/** Copies deploy/ to a scratch dir (stand-ins for missing shared inputs); returns its root and notes. */
+/** Copies deploy/ to a scratch dir, where the checks add overlay × component combinations. */
 export function stageDeployTree(repoRoot) {
   const stage = mkdtempSync(path.join(tmpdir(), 'deploy-check-render-'));
   cpSync(path.join(repoRoot, 'deploy'), path.join(stage, 'deploy'), { recursive: true });
-  const notes = [];
-  for (const [file, standIn] of Object.entries(SHARED_INPUTS)) {
-    if (existsSync(path.join(repoRoot, file))) continue;
-    mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
-    writeFileSync(path.join(stage, file), standIn);
-    notes.push(`${file} absent: rendered with a stand-in`);
-  }
-  return { root: stage, notes };
+  return { root: stage };
+}
+
+/** Optional components a user may add to any overlay; CI renders each combination. */
+export const OPTIONAL_COMPONENTS = ['keda'];
+
+/**
+ * Copies an overlay to deploy/k8s/overlays/<name>+<component> in the stage with the
+ * component appended to its components list, as a user would add it; returns the path.
+ */
+export function stageCombination(stage, overlayPath, component) {
+  const dir = `${overlayPath}+${component}`;
+  cpSync(path.join(stage, overlayPath), path.join(stage, dir), { recursive: true });
+  const file = path.join(stage, dir, 'kustomization.yaml');
+  const kustomization = parse(readFileSync(file, 'utf8'));
+  kustomization.components = [...(kustomization.components ?? []), `../../components/${component}`];
+  writeFileSync(file, stringify(kustomization));
+  return dir;
 }
 
 export function render(kustomize, root, overlayPath) {
-  return runOk(kustomize, [
-    'build',
-    '--load-restrictor=LoadRestrictionsNone',
-    path.join(root, overlayPath),
-  ]);
+  // The default load restrictor, as kubectl apply -k, Argo CD and Flux use it.
+  return runOk(kustomize, ['build', path.join(root, overlayPath)]);
 }
 
 export function parseManifests(text) {
@@ -106,8 +104,8 @@ export function kubeconform(binary, schemasDir, file) {
   return { problems, summary: report.summary ?? {} };
 }
 
-const key = (o) => `${o.kind}/${o.metadata?.name}`;
-const matches = (selector, labels) =>
+export const key = (o) => `${o.kind}/${o.metadata?.name}`;
+export const matches = (selector, labels) =>
   Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
   Object.keys(selector?.matchLabels ?? {}).length > 0;
 
@@ -222,6 +220,7 @@ export function policyViolations(objects, overlay) {
   }
 
   problems.push(...referenceViolations(objects, overlay));
+  problems.push(...scrapeViolations(objects, deployments));
 
   if (
     !byKind('NetworkPolicy').some(
@@ -234,6 +233,12 @@ export function policyViolations(objects, overlay) {
     )
   ) {
     problems.push('NetworkPolicy: no default deny-all (ingress and egress) policy');
+  }
+  problems.push(...networkPolicyViolations(byKind('NetworkPolicy'), workloads));
+  const namespaces = byKind('Namespace').map((ns) => ns.metadata.name);
+  for (const o of objects.filter((o) => o.kind !== 'Namespace')) {
+    if (namespaces.length === 1 && o.metadata?.namespace !== namespaces[0])
+      problems.push(`${key(o)}: in namespace ${o.metadata?.namespace}, not ${namespaces[0]}`);
   }
   for (const ns of byKind('Namespace')) {
     if (ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
@@ -284,6 +289,7 @@ function podSecurityViolations(w, overlay) {
       (overlay.writableRoot ?? []).includes(w.metadata.name) && w.kind === 'Deployment';
     if (sc.readOnlyRootFilesystem !== true && !writable)
       problems.push(`${at}: readOnlyRootFilesystem must be true`);
+    if (!init) problems.push(...writablePathViolations(at, c));
     for (const resource of ['cpu', 'memory']) {
       if (!c.resources?.requests?.[resource]) problems.push(`${at}: needs a ${resource} request`);
       if (!c.resources?.limits?.[resource]) problems.push(`${at}: needs a ${resource} limit`);
@@ -346,6 +352,12 @@ function referenceViolations(objects, overlay) {
         problems.push(
           `${key(w)}: volume ${v.name} references missing ConfigMap/${v.configMap.name}`,
         );
+    }
+  }
+  for (const auth of objects.filter((o) => o.kind === 'TriggerAuthentication')) {
+    for (const ref of auth.spec?.secretTargetRef ?? []) {
+      if (!overlay.secretsByReference && !secrets.has(ref.name))
+        problems.push(`${key(auth)}: references missing Secret/${ref.name}`);
     }
   }
   for (const ing of objects.filter((o) => o.kind === 'Ingress')) {

@@ -1,6 +1,16 @@
 import { CommonEnvironment, IsMongoUri, IsUrlWithScheme } from '@taskit/config';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 
 /** Every setting of the gateway, validated at start-up (CONTRACT section 2). */
 export class GatewayEnvironment extends CommonEnvironment {
@@ -65,6 +75,34 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Max(86_400)
   @Type(() => Number)
   TASK_LIST_CACHE_TTL_SECONDS = 60;
+
+  /**
+   * How many proxies in front of the gateway append to X-Forwarded-For, so that `req.ip` (and
+   * the per-client login limit) is the real client: 2 behind GKE's external Application Load
+   * Balancer (the Google front end connects, and appends the client and its forwarding rule's
+   * address), `false` when clients connect directly. Unset: 1 in production, off otherwise.
+   */
+  @IsOptional()
+  @Matches(/^(false|[1-9])$/, { message: 'must be false or a number of proxies from 1 to 9' })
+  TRUST_PROXY?: string;
+
+  /**
+   * Browsers reach the gateway over HTTPS only (TLS at the load balancer): send HSTS and
+   * upgrade-insecure-requests. Unset: in production. `false` for plain-HTTP deployments.
+   */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  HTTPS_ONLY?: 'true' | 'false';
+
+  /** Express's `trust proxy` value. */
+  get trustProxy(): number | false {
+    if (this.TRUST_PROXY === undefined) return this.isProduction ? 1 : false;
+    return this.TRUST_PROXY === 'false' ? false : Number(this.TRUST_PROXY);
+  }
+
+  get httpsOnly(): boolean {
+    return this.HTTPS_ONLY === undefined ? this.isProduction : this.HTTPS_ONLY === 'true';
+  }
 
   get sessionSecret(): string {
     return this.SESSION_SECRET ?? 'taskit-development-session-secret-not-for-production';
