@@ -103,7 +103,7 @@ export async function checkInflux(
       pass(
         'influxdb',
         'worker vs Telegraf',
-        `${detail}; ${QUEUE_OF[lagging]} holds ${waiting}: ${lagging} is catching up`,
+        `${detail}; explained by the ${waiting} waiting in ${QUEUE_OF[lagging]}${backlog.consumers === 0 ? ' (no consumer: see above)' : ''}`,
       ),
     );
     return checks;
