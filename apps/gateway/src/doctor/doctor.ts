@@ -29,12 +29,14 @@ export async function runDoctor(
   const influx = await checkInflux(settings, rabbit.queues);
   checks.push(...influx);
   if (options.probe) {
-    if (!rabbit.reachable || !influx.every((c) => c.ok || c.name === 'worker vs Telegraf')) {
+    const influxUsable =
+      settings.influxUrl !== 'none' && influx.every((c) => c.ok || c.name === 'worker vs Telegraf');
+    if (!rabbit.reachable || !influxUsable) {
       checks.push({
         hop: 'probe',
         name: 'probe',
         ok: false,
-        detail: 'not sent: RabbitMQ or InfluxDB is unusable',
+        detail: 'not sent: RabbitMQ or InfluxDB is unusable or skipped',
         hint: 'Fix the checks above first.',
       });
     } else {

@@ -10,7 +10,8 @@ import { loadSettings } from './settings';
 
 const USAGE = `usage: doctor [--json] [--probe] [--probe-timeout <seconds>]
 Settings come from the environment, as the services read them: MONGODB_URI, RABBITMQ_URL,
-INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET, GATEWAY_URL, ANALYTICS_URL (none = skip),
+INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET, GATEWAY_URL, ANALYTICS_URL (these three:
+none = skip that hop),
 RABBITMQ_MANAGEMENT_URL, TELEGRAF_CONFIG; unset ones default to the npm run up stack.
 `;
 

@@ -19,7 +19,9 @@ export function checkEnvironment(settings: DoctorSettings): Check {
   const problems = [
     schemeProblem('MONGODB_URI', settings.mongodbUri, ['mongodb', 'mongodb+srv']),
     schemeProblem('RABBITMQ_URL', settings.rabbitmqUrl, ['amqp', 'amqps']),
-    schemeProblem('INFLUX_URL', settings.influxUrl, ['http', 'https']),
+    settings.influxUrl === 'none'
+      ? undefined
+      : schemeProblem('INFLUX_URL', settings.influxUrl, ['http', 'https']),
     settings.gatewayUrl
       ? schemeProblem('GATEWAY_URL', settings.gatewayUrl, ['http', 'https'])
       : undefined,
