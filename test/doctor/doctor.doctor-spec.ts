@@ -20,6 +20,9 @@ import { createPrivateStack, PrivateInfluxDb } from '../support/private-servers'
 import { startService, startTelegraf, type RunningProcess } from '../support/processes';
 import { REPO_ROOT } from '../support/test-environment';
 
+/** Events written while the analytics service has a wrong INFLUX_BUCKET (never acked). */
+const WRONG_BUCKET_EVENTS = 2;
+
 async function createTasks(api: ApiClient, n: number, label: string): Promise<void> {
   for (let i = 0; i < n; i++) {
     const response = await api.post('/api/tasks', { title: `${label} ${i}` });
@@ -142,6 +145,20 @@ describe('npm run doctor on a real stack', () => {
     expect(run.check('bucket').detail).toContain('taskit_typo/autogen does not exist');
   }, 60_000);
 
+  it('names the worker path when the analytics service writes to a wrong INFLUX_BUCKET', async () => {
+    await analytics.stop();
+    analytics = await startService('analytics', stack, { INFLUX_BUCKET: 'taskit_typo/autogen' });
+    env = doctorEnvironment(stack, { gateway: gateway.url, analytics: analytics.url });
+    await createTasks(api, WRONG_BUCKET_EVENTS, 'wrong bucket');
+    const run = await doctorUntil(env, (r) => expect(r.check('worker vs Telegraf').ok).toBe(false));
+    expect(run.code).toBe(1);
+    const difference = run.check('worker vs Telegraf');
+    expect(difference.detail).toContain(`(difference -${WRONG_BUCKET_EVENTS})`);
+    expect(difference.detail).toMatch(/\d+ of the worker's InfluxDB writes failed/);
+    expect(difference.hint).toContain('The worker path is stuck or writes elsewhere');
+    expect(run.check('analytics').ok).toBe(true);
+  }, 90_000);
+
   it('names a poison message in the dead-letter queue, with its reason', async () => {
     await publishRaw(stack.rabbitmqUrl, 'task.created', 'this is not JSON');
     const run = await doctorUntil(env, (r) =>
@@ -156,16 +173,21 @@ describe('npm run doctor on a real stack', () => {
 
   it('names the worker when it is stopped and its backlog grows', async () => {
     await analytics.stop();
+    // The wrong-bucket worker's unacked deliveries are back in the queue, with 2 new ones.
     await createTasks(api, 2, 'no worker');
     const first = await doctorUntil(env, (r) =>
-      expect(r.check(`queue ${ANALYTICS_EVENTS_QUEUE}`).detail).toBe('0 consumers, 2 ready'),
+      expect(r.check(`queue ${ANALYTICS_EVENTS_QUEUE}`).detail).toBe(
+        `0 consumers, ${WRONG_BUCKET_EVENTS + 2} ready`,
+      ),
     );
     expect(first.code).toBe(1);
     expect(first.check('analytics').ok).toBe(false);
     expect(first.check(`queue ${ANALYTICS_EVENTS_QUEUE}`).hint).toContain('analytics worker');
     await createTasks(api, 3, 'no worker');
     await doctorUntil(env, (r) =>
-      expect(r.check(`queue ${ANALYTICS_EVENTS_QUEUE}`).detail).toBe('0 consumers, 5 ready'),
+      expect(r.check(`queue ${ANALYTICS_EVENTS_QUEUE}`).detail).toBe(
+        `0 consumers, ${WRONG_BUCKET_EVENTS + 5} ready`,
+      ),
     );
   }, 60_000);
 

@@ -9,6 +9,7 @@ import {
 } from '@taskit/contracts';
 import { errorMessage, fail, fetchWithin, pass, type Check } from './check';
 import { fluxQuery, fluxString, InfluxError } from './influx';
+import { labelOf, scrape } from './metrics-text';
 import type { QueueFigures } from './rabbitmq-check';
 import type { DoctorSettings } from './settings';
 
@@ -18,6 +19,17 @@ const QUEUE_OF: Record<EventSource, string> = {
   worker: ANALYTICS_EVENTS_QUEUE,
   telegraf: TELEGRAF_EVENTS_QUEUE,
 };
+
+/** Failed batch writes (retried) of the worker since its start, from its `/metrics`. */
+async function workerWriteFailures(analyticsUrl: string | undefined): Promise<number> {
+  return (await scrape(analyticsUrl))
+    .filter(
+      (s) =>
+        s.name === 'taskit_worker_influx_write_duration_seconds_count' &&
+        labelOf(s.labels, 'outcome') !== 'ok',
+    )
+    .reduce((sum, s) => sum + s.value, 0);
+}
 
 /** Points per source in the last hour, probe points left out. */
 export async function pointsPerSource(
@@ -127,12 +139,14 @@ export async function checkInflux(
       ),
     );
   } else {
+    const failing = lagging === 'worker' ? await workerWriteFailures(settings.analyticsUrl) : 0;
     checks.push(
       fail(
         'influxdb',
         'worker vs Telegraf',
-        `${detail}, more than ${QUEUE_OF[lagging]} holds (${waiting}) and not shrinking`,
-        `The ${lagging} path lost or misfiled events: check its dead-letter queue above and its log (.run/logs/${lagging === 'worker' ? 'analytics' : 'telegraf'}.log), and that it writes to bucket ${settings.influxBucket}.`,
+        `${detail}, more than ${QUEUE_OF[lagging]} holds (${waiting}) and not shrinking` +
+          (failing > 0 ? `; ${failing} of the worker's InfluxDB writes failed` : ''),
+        `The ${lagging} path is stuck or writes elsewhere: check that it writes to bucket ${settings.influxBucket} (its INFLUX_BUCKET), its dead-letter queue above and its log (.run/logs/${lagging === 'worker' ? 'analytics' : 'telegraf'}.log).`,
       ),
     );
   }

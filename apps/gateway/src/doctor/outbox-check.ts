@@ -1,6 +1,7 @@
 import { TASKS_COLLECTION } from '../events/outbox';
 import { mongo } from 'mongoose';
 import { errorMessage, fail, fetchWithin, pass, type Check } from './check';
+import { labelOf, parseMetrics } from './metrics-text';
 import { redact, type DoctorSettings } from './settings';
 
 export interface OutboxState {
@@ -8,24 +9,6 @@ export interface OutboxState {
   oldestAgeSeconds: number;
   failures: Record<string, number>;
   source: string;
-}
-
-/** Samples of a Prometheus text exposition: `name{labels} value`. */
-export function parseMetrics(text: string): { name: string; labels: string; value: number }[] {
-  return text
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-      return match
-        ? { name: match[1], labels: match[2] ?? '', value: Number(match[3]) }
-        : undefined;
-    })
-    .filter((s): s is { name: string; labels: string; value: number } => s !== undefined);
-}
-
-export function labelOf(labels: string, name: string): string {
-  return new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1] ?? '';
 }
 
 async function fromMetrics(gatewayUrl: string): Promise<OutboxState> {

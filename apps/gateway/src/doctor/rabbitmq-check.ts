@@ -15,7 +15,7 @@ import {
 } from '@taskit/messaging/topology';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { errorMessage, fail, pass, type Check } from './check';
-import { labelOf, parseMetrics } from './outbox-check';
+import { labelOf, scrape } from './metrics-text';
 import { redact, vhostOf, type DoctorSettings } from './settings';
 import { managementApi, type ManagementApi } from './rabbitmq-management';
 
@@ -91,18 +91,10 @@ async function checkQueueSpec(connection: ChannelModel, spec: QueueSpec) {
 }
 
 async function workerDeadLetterReasons(analyticsUrl: string | undefined): Promise<string> {
-  if (!analyticsUrl) return '';
-  try {
-    const response = await fetch(`${analyticsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    const reasons = parseMetrics(await response.text())
-      .filter((s) => s.name === 'taskit_worker_events_dead_lettered_total' && s.value > 0)
-      .map((s) => `${labelOf(s.labels, 'reason')} ${s.value}`);
-    return reasons.length
-      ? `; the worker dead-lettered since its start: ${reasons.join(', ')}`
-      : '';
-  } catch {
-    return '';
-  }
+  const reasons = (await scrape(analyticsUrl))
+    .filter((s) => s.name === 'taskit_worker_events_dead_lettered_total' && s.value > 0)
+    .map((s) => `${labelOf(s.labels, 'reason')} ${s.value}`);
+  return reasons.length ? `; the worker dead-lettered since its start: ${reasons.join(', ')}` : '';
 }
 
 function queueCheck(

@@ -1,5 +1,5 @@
 import { fail, pass } from './check';
-import { labelOf, parseMetrics } from './outbox-check';
+import { labelOf, parseMetrics } from './metrics-text';
 import { parseFluxCsv } from './influx';
 import { renderJson, renderText } from './report';
 
