@@ -1,8 +1,21 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { registeredClient } from '../support/api-client';
 import { doctorEnvironment, runDoctor } from '../support/doctor';
 import type { IsolatedStack } from '../support/isolated-stack';
 import { createPrivateStack, PrivateRabbitMq } from '../support/private-servers';
 import { startService, type RunningProcess } from '../support/processes';
+import { REPO_ROOT } from '../support/test-environment';
+
+it('exits 2 when it cannot run (an unknown argument)', async () => {
+  const entry = join(REPO_ROOT, 'dist', 'apps', 'gateway', 'src', 'doctor', 'main.js');
+  const code = await new Promise<number>((resolve) =>
+    execFile(process.execPath, [entry, '--jsn'], (error) =>
+      resolve(error ? Number((error as { code?: unknown }).code) : 0),
+    ),
+  );
+  expect(code).toBe(2);
+});
 
 describe('npm run doctor while RabbitMQ is down', () => {
   let rabbitmq: PrivateRabbitMq;

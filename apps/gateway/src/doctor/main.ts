@@ -10,9 +10,9 @@ import { loadSettings } from './settings';
 
 const USAGE = `usage: doctor [--json] [--probe] [--probe-timeout <seconds>]
 Settings come from the environment, as the services read them: MONGODB_URI, RABBITMQ_URL,
-INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET, GATEWAY_URL, ANALYTICS_URL (these three:
-none = skip that hop),
-RABBITMQ_MANAGEMENT_URL, TELEGRAF_CONFIG; unset ones default to the npm run up stack.
+INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET, GATEWAY_URL, ANALYTICS_URL,
+RABBITMQ_MANAGEMENT_URL, TELEGRAF_CONFIG, DOCTOR_OUTBOX_MAX_AGE_SECONDS; unset ones default
+to the npm run up stack. INFLUX_URL, GATEWAY_URL or ANALYTICS_URL = none skips that hop.
 `;
 
 async function main(argv: string[]): Promise<number> {
