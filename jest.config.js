@@ -1,5 +1,6 @@
 // Suites: unit specs beside the code (no services), integration tests of each real backing
-// service from the project's code, end-to-end tests of the running services, fault tests.
+// service from the project's code, end-to-end tests of the running services, fault tests,
+// `npm run doctor` against broken stacks.
 // `npm test` runs them all through tools/stack/cli.mts, which starts the services first.
 const moduleNameMapper = {
   '^@taskit/(contracts|config|observability|messaging)(|/.*)$': '<rootDir>/libs/$1/src$2',
@@ -25,6 +26,11 @@ module.exports = {
       ...common,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'doctor',
+      testMatch: ['<rootDir>/test/doctor/**/*.doctor-spec.ts'],
     },
     {
       ...common,

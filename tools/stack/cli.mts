@@ -4,6 +4,8 @@
  * under .run/pids, so that `down` and the end of a test run stop exactly that.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { buildApps, LOCAL_INFLUX_DATABASE, startApps, stopApps } from './apps.mts';
 import { CHROMIUM_PATH, ensureChromium, wantsBrowserTests } from './browser.mts';
@@ -20,6 +22,8 @@ import {
   stopBackingServices,
 } from './services.mts';
 import { FERRETDB, INFLUXDB, TELEGRAF } from './versions.mts';
+
+const DOCTOR_ENTRY = 'dist/apps/gateway/src/doctor/main.js';
 
 /** Jest projects that run only on request (`npm run chaos`, `npm run bench`), never in `npm test`. */
 const ON_REQUEST_PROJECTS = ['chaos', 'bench'];
@@ -131,6 +135,21 @@ async function test(args: string[]): Promise<number> {
   }
 }
 
+/** The doctor as built into dist (and the gateway image); exit 2 when it is not built. */
+async function doctor(args: string[]): Promise<number> {
+  const entry = join(REPO_ROOT, DOCTOR_ENTRY);
+  if (!existsSync(entry)) {
+    process.stderr.write(
+      `[taskit] ${DOCTOR_ENTRY} is missing: run npm run build (or npm run up) first\n`,
+    );
+    return 2;
+  }
+  return new Promise<number>((resolveExit) => {
+    const child = spawn(process.execPath, [entry, ...args], { cwd: REPO_ROOT, stdio: 'inherit' });
+    child.on('close', (code) => resolveExit(code ?? 2));
+  });
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -146,8 +165,13 @@ async function main(): Promise<void> {
     case 'test':
       process.exitCode = await test(rest);
       return;
+    case 'doctor':
+      process.exitCode = await doctor(rest);
+      return;
     default:
-      process.stderr.write('usage: cli.mts up|down|services|status|test [jest arguments]\n');
+      process.stderr.write(
+        'usage: cli.mts up|down|services|status|test [jest arguments]|doctor [--json] [--probe]\n',
+      );
       process.exitCode = 2;
   }
 }

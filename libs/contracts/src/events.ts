@@ -22,7 +22,12 @@ export interface TaskEvent {
   /** RFC 3339 with nanosecond digits; unique per user, it is the InfluxDB point timestamp. */
   occurredAt: string;
   version: typeof TASK_EVENT_VERSION;
+  /** Set only on the doctor's probe events: both consumers tag their point `probe=true`. */
+  probe?: true;
 }
+
+/** The user id of the doctor's probe events (no real user has it: theirs are ObjectIds). */
+export const PROBE_USER_ID = 'taskit-doctor-probe';
 
 /** The Nest RMQ message shape: `{ pattern, data }`, the pattern being the event type. */
 export interface TaskEventMessage {

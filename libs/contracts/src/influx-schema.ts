@@ -5,7 +5,12 @@ export const TaskEventTags = {
   type: 'type',
   userId: 'user_id',
   source: 'source',
+  /** Only on the points of `npm run doctor -- --probe` events (value `true`): queries skip them. */
+  probe: 'probe',
 } as const;
+
+/** The value of the probe tag; every other point has no probe tag at all. */
+export const PROBE_TAG_VALUE = 'true';
 
 export const TaskEventFields = {
   taskId: 'task_id',

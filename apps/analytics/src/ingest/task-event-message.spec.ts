@@ -58,4 +58,13 @@ describe('toPoint', () => {
         `count=1i,event_id="${event.eventId}",task_id="${event.taskId}" 1795675581123456789`,
     );
   });
+
+  it('tags a probe event probe=true, as Telegraf does, and no other event', () => {
+    const line = toPoint(
+      { ...event, probe: true } as never,
+      '1795675581123456789',
+    ).toLineProtocol();
+    expect(line).toMatch(/^task_events,probe=true,source=worker,type=task\.completed,/);
+    expect(toPoint(event as never, '1').toLineProtocol()).not.toContain('probe');
+  });
 });

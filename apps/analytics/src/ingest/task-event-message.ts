@@ -1,6 +1,7 @@
 import { Point } from '@influxdata/influxdb-client';
 import {
   isTaskEventType,
+  PROBE_TAG_VALUE,
   TASK_EVENT_VERSION,
   TASK_EVENTS_MEASUREMENT,
   TaskEventFields,
@@ -70,7 +71,10 @@ export function parseTaskEventMessage(content: Buffer): ParsedMessage {
 
 /** The worker's point of an event (CONTRACT section 7): a redelivery overwrites it. */
 export function toPoint(event: TaskEvent, timestampNs: string): Point {
-  return new Point(TASK_EVENTS_MEASUREMENT)
+  const point = new Point(TASK_EVENTS_MEASUREMENT);
+  // The same tag Telegraf's config derives from data.probe (deploy/telegraf/telegraf.conf).
+  if (event.probe === true) point.tag(TaskEventTags.probe, PROBE_TAG_VALUE);
+  return point
     .tag(TaskEventTags.type, event.type)
     .tag(TaskEventTags.userId, event.userId)
     .tag(TaskEventTags.source, 'worker')

@@ -29,6 +29,7 @@ export class SummaryService {
   |> range(start: ${start}, stop: ${stop})
   |> filter(fn: (r) => r._measurement == ${fluxString(TASK_EVENTS_MEASUREMENT)} and r._field == ${fluxString(TaskEventFields.count)})
   |> filter(fn: (r) => r.${TaskEventTags.source} == "worker" and r.${TaskEventTags.userId} == ${fluxString(userId)})
+  |> filter(fn: (r) => not exists r.${TaskEventTags.probe})
   |> group(columns: [${fluxString(TaskEventTags.type)}])
   |> window(every: ${every})
   |> sum()
