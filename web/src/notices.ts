@@ -13,23 +13,12 @@ function area(): HTMLElement {
   return element;
 }
 
-/**
- * The server's flashes of task changes ("Task created", "2 tasks marked completed", …): the
- * tasks page shows such a change itself, so they are not shown again on any page.
- */
-const TASK_CHANGE_FLASH =
-  /^(Task (created|updated|deleted)|\d+ tasks? marked (completed|active)|Cleared \d+ completed tasks?)$/;
-
-export function isTaskChangeFlash(text: string): boolean {
-  return TASK_CHANGE_FLASH.test(text);
-}
-
 /** Information fades after this long; errors stay until they are dismissed. */
 const INFO_LIFETIME_MS = 8_000;
 
 /**
  * Shows a notice; errors are announced at once (role=alert) and stay until dismissed. The same
- * message again (e.g. "Task created" for each of several todos) is counted, not repeated.
+ * message again (e.g. "Could not reach the server" twice) is counted, not repeated.
  */
 export function showNotice(text: string, kind: NoticeKind = 'info'): HTMLElement {
   const same = [...area().querySelectorAll<HTMLElement>(`.notice-${kind}`)].find(

@@ -4,7 +4,7 @@
  * sign-out, and the redirect to /login when the session has gone.
  */
 import { api, ApiError, setCsrfToken, type AuthResponse, type User } from './api';
-import { isTaskChangeFlash, showNotice } from './notices';
+import { showNotice } from './notices';
 
 export function goToLogin(): never {
   const here = location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname)}`;
@@ -44,7 +44,7 @@ export async function startSignedInPage(): Promise<User> {
     button.addEventListener('click', () => void signOut(button));
   }
   // Only what crosses a page change (signed in, a refusal…); a task change is its own feedback.
-  for (const notice of me.notices ?? []) if (!isTaskChangeFlash(notice)) showNotice(notice);
+  for (const notice of me.notices ?? []) showNotice(notice);
   return me.user;
 }
 

@@ -239,7 +239,7 @@ describe('gateway: accounts and sessions (CONTRACT section 3, auth rows)', () =>
       expect(first.headers.get('cache-control')).toBe('no-store');
       const created = await api.post('/api/tasks', { title: 'flash me' });
       expect(created.status).toBe(201);
-      expect((await api.get('/api/auth/me')).body.notices).toEqual(['Task created']);
+      // One-shot, and a task change is its own feedback: no notice for it.
       expect((await api.get('/api/auth/me')).body.notices).toEqual([]);
     });
 

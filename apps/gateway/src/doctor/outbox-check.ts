@@ -1,4 +1,4 @@
-import { TASKS_COLLECTION } from '../events/outbox';
+import { TASKS_COLLECTION } from '../tasks/task-outbox';
 import { mongo } from 'mongoose';
 import { errorMessage, fail, fetchWithin, pass, type Check } from './check';
 import { labelOf, parseMetrics } from './metrics-text';

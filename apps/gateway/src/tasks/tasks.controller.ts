@@ -10,7 +10,6 @@ import {
   Patch,
   Post,
   Query,
-  Req,
   UseGuards,
 } from '@nestjs/common';
 import {
@@ -24,13 +23,11 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { SessionGuard } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session-user';
 import { EmptyBodyDto } from '../common/empty-body.dto';
 import { TaskIdPipe } from '../common/object-id.pipe';
-import { FlashService } from '../session/flash.service';
 import {
   CreateTaskDto,
   DeletedCount,
@@ -50,10 +47,8 @@ const CSRF = { name: 'X-CSRF-Token', required: true } as const;
 @Controller('api/tasks')
 @UseGuards(SessionGuard)
 export class TasksController {
-  constructor(
-    private readonly tasks: TasksService,
-    private readonly flash: FlashService,
-  ) {}
+  // No flash notices for task changes: the page shows them itself (CONTRACT, TodoMVC).
+  constructor(private readonly tasks: TasksService) {}
 
   @Get()
   @Header('Cache-Control', 'no-store')
@@ -71,13 +66,8 @@ export class TasksController {
   @ApiCreatedResponse({ type: TaskView })
   @ApiBadRequestResponse()
   @ApiForbiddenResponse()
-  async create(
-    @Req() req: Request,
-    @CurrentUser() user: SessionUser,
-    @Body() body: CreateTaskDto,
-  ): Promise<TaskView> {
+  async create(@CurrentUser() user: SessionUser, @Body() body: CreateTaskDto): Promise<TaskView> {
     const task = await this.tasks.create(user.id, body.title);
-    await this.flash.push(req.sessionID, 'Task created');
     return task;
   }
 
@@ -88,16 +78,10 @@ export class TasksController {
   @ApiBadRequestResponse()
   @ApiForbiddenResponse()
   async toggleAll(
-    @Req() req: Request,
     @CurrentUser() user: SessionUser,
     @Body() body: ToggleAllDto,
   ): Promise<UpdatedCount> {
-    const updated = await this.tasks.toggleAll(user.id, body.done);
-    if (updated > 0) {
-      const state = body.done ? 'completed' : 'active';
-      await this.flash.push(req.sessionID, `${plural(updated, 'task')} marked ${state}`);
-    }
-    return { updated };
+    return { updated: await this.tasks.toggleAll(user.id, body.done) };
   }
 
   @Post('clear-completed')
@@ -106,15 +90,10 @@ export class TasksController {
   @ApiOkResponse({ type: DeletedCount })
   @ApiForbiddenResponse()
   async clearCompleted(
-    @Req() req: Request,
     @CurrentUser() user: SessionUser,
     @Body() _body: EmptyBodyDto,
   ): Promise<DeletedCount> {
-    const deleted = await this.tasks.clearCompleted(user.id);
-    if (deleted > 0) {
-      await this.flash.push(req.sessionID, `Cleared ${plural(deleted, 'completed task')}`);
-    }
-    return { deleted };
+    return { deleted: await this.tasks.clearCompleted(user.id) };
   }
 
   @Get(':id')
@@ -132,14 +111,11 @@ export class TasksController {
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
   async update(
-    @Req() req: Request,
     @CurrentUser() user: SessionUser,
     @Param('id', TaskIdPipe) id: string,
     @Body() body: UpdateTaskDto,
   ): Promise<TaskView> {
-    const task = await this.tasks.update(user.id, id, body);
-    await this.flash.push(req.sessionID, 'Task updated');
-    return task;
+    return this.tasks.update(user.id, id, body);
   }
 
   @Delete(':id')
@@ -149,16 +125,10 @@ export class TasksController {
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
   async remove(
-    @Req() req: Request,
     @CurrentUser() user: SessionUser,
     @Param('id', TaskIdPipe) id: string,
     @Body() _body: EmptyBodyDto,
   ): Promise<void> {
     await this.tasks.remove(user.id, id);
-    await this.flash.push(req.sessionID, 'Task deleted');
   }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
