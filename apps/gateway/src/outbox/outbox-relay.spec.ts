@@ -1,0 +1,245 @@
+import type { TaskEvent } from '@taskit/contracts';
+import { Registry } from 'prom-client';
+import { deliver } from './deliver';
+import type { EventPublisher, PublishOutcome } from './event-publisher';
+import type { OutboxLeases } from './outbox-leases';
+import { OutboxMetrics } from './outbox-metrics';
+import { DEFAULT_RELAY_OPTIONS, OutboxRelay } from './outbox-relay';
+import type { OutboxStore, PendingDocument } from './outbox.port';
+
+function event(id: string, taskId = 't1'): TaskEvent {
+  return {
+    eventId: id,
+    type: 'task.created',
+    taskId,
+    userId: 'u1',
+    occurredAt: '2026-12-02T10:00:00.000000001Z',
+    version: 1,
+  };
+}
+
+/** A store whose documents are a map; records each settle. */
+class FakeStore implements OutboxStore {
+  readonly documents = new Map<string, TaskEvent[]>();
+  readonly settled: { id: string; published: string[] }[] = [];
+  private listener?: (document: PendingDocument) => void;
+  failSettle = false;
+  recordedBefore?: Date;
+
+  store(id: string, events: TaskEvent[]) {
+    this.documents.set(id, [...(this.documents.get(id) ?? []), ...events]);
+    this.listener?.({ id, events });
+  }
+  onStored(listener: (document: PendingDocument) => void) {
+    this.listener = listener;
+    return () => (this.listener = undefined);
+  }
+  pendingIds(recordedBefore: Date, limit: number) {
+    this.recordedBefore = recordedBefore;
+    return Promise.resolve([...this.documents.keys()].slice(0, limit));
+  }
+  read(id: string) {
+    const events = this.documents.get(id) ?? [];
+    return Promise.resolve(events.length > 0 ? { id, events } : undefined);
+  }
+  settle(id: string, published: ReadonlySet<string>) {
+    if (this.failSettle) return Promise.reject(new Error('settle failed'));
+    this.settled.push({ id, published: [...published] });
+    const remaining = (this.documents.get(id) ?? []).filter((e) => !published.has(e.eventId));
+    if (remaining.length > 0) this.documents.set(id, remaining);
+    else this.documents.delete(id);
+    return Promise.resolve();
+  }
+  backlog() {
+    return Promise.resolve({ events: 0, oldestPendingAgeSeconds: 0 });
+  }
+}
+
+class FakePublisher {
+  isReady = true;
+  readonly published: string[] = [];
+  outcomeFor: (event: TaskEvent) => PublishOutcome = () => 'confirmed';
+  publish(event: TaskEvent): Promise<PublishOutcome> {
+    const outcome = this.outcomeFor(event);
+    if (outcome === 'confirmed') this.published.push(event.eventId);
+    return Promise.resolve(outcome);
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+/** Claims like two relays sharing one lease table. */
+class FakeLeases {
+  readonly heldByOthers = new Set<string>();
+  released = 0;
+  forPass() {
+    return {
+      claim: (ids: string[]) => Promise.resolve(ids.filter((id) => !this.heldByOthers.has(id))),
+      release: () => {
+        this.released += 1;
+        return Promise.resolve();
+      },
+    };
+  }
+}
+
+function counter(registry: Registry, name: string, labels?: Record<string, string>) {
+  const metric = registry.getSingleMetric(name) as unknown as {
+    hashMap: Record<string, { value: number; labels: Record<string, string> }>;
+  };
+  return Object.values(metric.hashMap)
+    .filter((v) => !labels || Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+};
+
+describe('deliver', () => {
+  it('settles exactly the confirmed events of each document', async () => {
+    const store = new FakeStore();
+    store.documents.set('t1', [event('a'), event('b')]);
+    const outcomes: Record<string, PublishOutcome> = { a: 'confirmed', b: 'nacked' };
+    const result = await deliver([{ id: 't1', events: store.documents.get('t1') ?? [] }], {
+      publish: (e) => Promise.resolve(outcomes[e.eventId]),
+      store,
+      outcome: () => undefined,
+      settleFailed: () => undefined,
+    });
+    expect(result).toEqual({ published: 1, failed: 1 });
+    expect(store.settled).toEqual([{ id: 't1', published: ['a'] }]);
+    expect(store.documents.get('t1')?.map((e) => e.eventId)).toEqual(['b']);
+  });
+
+  it('does not settle a document none of whose events was confirmed', async () => {
+    const store = new FakeStore();
+    await deliver([{ id: 't1', events: [event('a')] }], {
+      publish: () => Promise.resolve('timeout'),
+      store,
+      outcome: () => undefined,
+      settleFailed: () => undefined,
+    });
+    expect(store.settled).toEqual([]);
+  });
+
+  it('reports a failed settle and leaves the events for a later publish', async () => {
+    const store = new FakeStore();
+    store.failSettle = true;
+    store.documents.set('t1', [event('a')]);
+    const failures: string[] = [];
+    const result = await deliver([{ id: 't1', events: [event('a')] }], {
+      publish: () => Promise.resolve('confirmed'),
+      store,
+      outcome: () => undefined,
+      settleFailed: (id) => failures.push(id),
+    });
+    expect(result.published).toBe(1);
+    expect(failures).toEqual(['t1']);
+    expect(store.documents.has('t1')).toBe(true);
+  });
+});
+
+describe('OutboxRelay', () => {
+  let store: FakeStore;
+  let publisher: FakePublisher;
+  let leases: FakeLeases;
+  let registry: Registry;
+  let relay: OutboxRelay;
+
+  function start(options: Partial<typeof DEFAULT_RELAY_OPTIONS> = {}) {
+    relay = new OutboxRelay(
+      store,
+      publisher as unknown as EventPublisher,
+      new OutboxMetrics(registry, () => store.backlog()),
+      leases as unknown as OutboxLeases,
+      { ...DEFAULT_RELAY_OPTIONS, minBackoffMs: 5, maxBackoffMs: 20, ...options },
+    );
+    relay.onApplicationBootstrap();
+  }
+
+  beforeEach(() => {
+    store = new FakeStore();
+    publisher = new FakePublisher();
+    leases = new FakeLeases();
+    registry = new Registry();
+  });
+
+  afterEach(async () => {
+    await relay.beforeApplicationShutdown();
+  });
+
+  it('fast path: publishes and settles what this pod stored, without a query', async () => {
+    start({ sweepIntervalMs: 60_000 });
+    const pendingIds = jest.spyOn(store, 'pendingIds');
+    await until(() => pendingIds.mock.calls.length === 1); // the first sweep at start
+    store.store('t1', [event('a')]);
+    store.store('t2', [event('b', 't2')]);
+    await until(() => store.documents.size === 0);
+    expect(publisher.published.sort()).toEqual(['a', 'b']);
+    expect(pendingIds).toHaveBeenCalledTimes(1);
+    expect(counter(registry, 'taskit_outbox_events_published_total')).toBe(2);
+  });
+
+  it('fast path: waits while the broker is away, then publishes', async () => {
+    publisher.isReady = false;
+    start({ sweepIntervalMs: 60_000 });
+    store.store('t1', [event('a')]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(publisher.published).toEqual([]);
+    publisher.isReady = true;
+    await until(() => store.documents.size === 0);
+  });
+
+  it('fast path: leaves documents older than the grace to the sweep', async () => {
+    publisher.isReady = false;
+    start({ sweepIntervalMs: 60_000, sweepGraceMs: 20 });
+    store.store('t1', [event('a')]);
+    await new Promise((r) => setTimeout(r, 60));
+    publisher.isReady = true;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(publisher.published).toEqual([]);
+    expect(store.documents.has('t1')).toBe(true);
+  });
+
+  it('sweep: publishes pending documents older than the grace that it could claim', async () => {
+    start({ sweepIntervalMs: 60_000, sweepGraceMs: 5_000 });
+    await relay.beforeApplicationShutdown(); // only the explicit sweep below
+    store.documents.set('t1', [event('a')]);
+    store.documents.set('t2', [event('b', 't2')]);
+    leases.heldByOthers.add('t2');
+    const before = Date.now();
+    await relay.sweep();
+    expect(store.recordedBefore!.getTime()).toBeLessThanOrEqual(before - 5_000 + 50);
+    expect(publisher.published).toEqual(['a']);
+    expect(store.documents.has('t2')).toBe(true);
+    expect(leases.released).toBe(1);
+    expect(counter(registry, 'taskit_outbox_swept_documents_total')).toBe(1);
+  });
+
+  it('sweep: backs off after a failed publish and counts the reason', async () => {
+    start({ sweepIntervalMs: 10 });
+    await relay.beforeApplicationShutdown();
+    store.documents.set('t1', [event('a')]);
+    publisher.outcomeFor = () => 'nacked';
+    const first = await relay.sweep();
+    const second = await relay.sweep();
+    expect(second).toBeGreaterThan(first - 1);
+    expect(counter(registry, 'taskit_outbox_publish_failures_total', { reason: 'nacked' })).toBe(2);
+    expect(store.documents.has('t1')).toBe(true);
+    publisher.outcomeFor = () => 'confirmed';
+    expect(await relay.sweep()).toBe(10);
+    expect(store.documents.size).toBe(0);
+  });
+
+  it('sweep: runs again at once while it finds full batches', async () => {
+    start({ sweepIntervalMs: 1_000, batchDocuments: 2 });
+    await relay.beforeApplicationShutdown();
+    for (const id of ['t1', 't2', 't3']) store.documents.set(id, [event(`e-${id}`, id)]);
+    expect(await relay.sweep()).toBe(0);
+    expect(await relay.sweep()).toBe(1_000);
+    expect(store.documents.size).toBe(0);
+  });
+});

@@ -1,0 +1,168 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import type { TaskEvent } from '@taskit/contracts';
+import { Types, type Model } from 'mongoose';
+import type { TaskEventFactory } from './task-event.factory';
+import type { TaskListCache } from './task-list.cache';
+import type { TaskOutboxStore } from './task-outbox.store';
+import { TaskWriteLock, type LockStore } from './task-write-lock';
+import type { Task } from './task.schema';
+import { TasksService } from './tasks.service';
+
+type Doc = Record<string, unknown> & { _id: Types.ObjectId; outbox: TaskEvent[] };
+
+/** Just enough of a Mongoose model: one collection in memory, equality filters. */
+class FakeTasks {
+  readonly docs: Doc[] = [];
+  private matches(filter: Record<string, unknown>) {
+    return (doc: Doc) =>
+      Object.entries(filter).every(([k, v]) => {
+        const have = doc[k] ?? null;
+        return v instanceof Types.ObjectId ? v.equals(have as Types.ObjectId) : have === v;
+      });
+  }
+  private chain<T>(value: T) {
+    return { lean: () => ({ exec: () => Promise.resolve(value) }) };
+  }
+  collection = { insertOne: (doc: Doc) => Promise.resolve(void this.docs.push({ ...doc })) };
+  findOne(filter: Record<string, unknown>) {
+    return this.chain(this.docs.find(this.matches(filter)) ?? null);
+  }
+  find(filter: Record<string, unknown>) {
+    return { lean: () => Promise.resolve(this.docs.filter(this.matches(filter))) };
+  }
+  private apply(doc: Doc, update: Record<string, Record<string, unknown>>) {
+    Object.assign(doc, update.$set);
+    const pushed = update.$push?.outbox as { $each: TaskEvent[] } | undefined;
+    if (pushed) doc.outbox = [...doc.outbox, ...pushed.$each];
+  }
+  updateOne(filter: Record<string, unknown>, update: Record<string, Record<string, unknown>>) {
+    const doc = this.docs.find(this.matches(filter));
+    if (doc) this.apply(doc, update);
+    return Promise.resolve({ matchedCount: doc ? 1 : 0 });
+  }
+  bulkWrite(
+    operations: {
+      updateOne: {
+        filter: Record<string, unknown>;
+        update: Record<string, Record<string, unknown>>;
+      };
+    }[],
+  ) {
+    let modifiedCount = 0;
+    for (const { updateOne } of operations) {
+      const doc = this.docs.find(this.matches(updateOne.filter));
+      if (!doc) continue;
+      this.apply(doc, updateOne.update);
+      modifiedCount += 1;
+    }
+    return Promise.resolve({ modifiedCount });
+  }
+}
+
+class FreeLocks implements LockStore {
+  held = new Set<string>();
+  acquire(key: string) {
+    if (this.held.has(key)) return Promise.resolve(false);
+    this.held.add(key);
+    return Promise.resolve(true);
+  }
+  extend() {
+    return Promise.resolve(true);
+  }
+  release(key: string) {
+    this.held.delete(key);
+    return Promise.resolve();
+  }
+}
+
+describe('TasksService: the events each change records', () => {
+  const userId = new Types.ObjectId().toHexString();
+  let tasks: FakeTasks;
+  let locks: FreeLocks;
+  let told: { id: string; types: string[] }[];
+  let service: TasksService;
+
+  beforeEach(() => {
+    tasks = new FakeTasks();
+    locks = new FreeLocks();
+    told = [];
+    let n = 0;
+    const factory = {
+      create: (type: string, taskId: string, user: string) => ({
+        eventId: `e${++n}`,
+        type,
+        taskId,
+        userId: user,
+        occurredAt: `2026-12-02T10:00:00.00000000${n}Z`,
+        version: 1,
+      }),
+    } as unknown as TaskEventFactory;
+    const cache = {
+      invalidate: () => Promise.resolve(),
+      invalidateAfterWrite: () => Promise.resolve(),
+    } as unknown as TaskListCache;
+    const outbox = {
+      stored: (id: Types.ObjectId, events: TaskEvent[]) =>
+        told.push({ id: id.toHexString(), types: events.map((e) => e.type) }),
+    } as unknown as TaskOutboxStore;
+    const lock = new TaskWriteLock(locks, 'p:', { ttlMs: 1_000, waitMs: 30, retryMs: 2 });
+    service = new TasksService(tasks as unknown as Model<Task>, factory, cache, lock, outbox);
+  });
+
+  const outboxOf = (id: string) =>
+    tasks.docs.find((d) => d._id.toHexString() === id)?.outbox.map((e) => e.type);
+
+  it('create stores task.created in the new document and tells the relay', async () => {
+    const view = await service.create(userId, 'write tests');
+    expect(outboxOf(view.id)).toEqual(['task.created']);
+    expect(tasks.docs[0].outboxPending).toBe(true);
+    expect(told).toEqual([{ id: view.id, types: ['task.created'] }]);
+  });
+
+  it('a PATCH records one event per real change, none for a no-op', async () => {
+    const { id } = await service.create(userId, 'a');
+    await service.update(userId, id, { title: 'b', done: true });
+    await service.update(userId, id, { title: 'b', done: true });
+    expect(outboxOf(id)).toEqual(['task.created', 'task.updated', 'task.completed']);
+    expect(told.map((t) => t.types)).toEqual([
+      ['task.created'],
+      ['task.updated', 'task.completed'],
+    ]);
+  });
+
+  it('a PATCH of a task that is locked by another writer answers 409 and records nothing', async () => {
+    const { id } = await service.create(userId, 'a');
+    locks.held.add(`p:task-lock:${id}`);
+    await expect(service.update(userId, id, { done: true })).rejects.toBeInstanceOf(
+      ConflictException,
+    );
+    expect(outboxOf(id)).toEqual(['task.created']);
+  });
+
+  it('delete tombstones with task.deleted; a second delete is 404 and records nothing', async () => {
+    const { id } = await service.create(userId, 'a');
+    await service.remove(userId, id);
+    await expect(service.remove(userId, id)).rejects.toBeInstanceOf(NotFoundException);
+    expect(outboxOf(id)).toEqual(['task.created', 'task.deleted']);
+    expect(told).toHaveLength(2);
+  });
+
+  it('toggle-all records task.completed only for the tasks it changed', async () => {
+    const a = await service.create(userId, 'a');
+    const b = await service.create(userId, 'b');
+    await service.update(userId, b.id, { done: true });
+    expect(await service.toggleAll(userId, true)).toBe(1);
+    expect(outboxOf(a.id)).toEqual(['task.created', 'task.completed']);
+    expect(outboxOf(b.id)).toEqual(['task.created', 'task.completed']);
+    expect(locks.held.size).toBe(0);
+  });
+
+  it("another user's task is not found, and nothing is recorded", async () => {
+    const { id } = await service.create(userId, 'a');
+    const other = new Types.ObjectId().toHexString();
+    await expect(service.update(other, id, { done: true })).rejects.toBeInstanceOf(
+      NotFoundException,
+    );
+    expect(outboxOf(id)).toEqual(['task.created']);
+  });
+});
