@@ -30,6 +30,7 @@ export class AnalyticsUnavailableError extends Error {
 export class AnalyticsClient implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AnalyticsClient.name);
   private readonly client: ClientRMQ;
+  private connecting?: Promise<void>;
 
   constructor(
     rabbitmqUrl: string,
@@ -49,12 +50,22 @@ export class AnalyticsClient implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationBootstrap(): void {
     // Connect early so the first request does not pay for it; failures retry on first use.
-    this.client
+    this.connecting = this.client
       .connect()
+      .then(() => undefined)
       .catch((error: unknown) => this.logger.warn(`analytics RPC client: ${String(error)}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Closing while the reply channel is still being set up makes amqp-connection-manager
+    // emit an 'error' that Nest's client does not listen for, and the process dies with exit
+    // code 1 (a SIGTERM right after start). So let a connect under way finish first, briefly.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.connecting,
+      new Promise((resolve) => (timer = setTimeout(resolve, 2_000))),
+    ]);
+    clearTimeout(timer);
     await this.client.close();
   }
 
