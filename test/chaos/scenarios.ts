@@ -34,7 +34,8 @@ export interface ChaosEntry {
 }
 
 export const SETTINGS = {
-  users: 6,
+  // About 16 × 8 = 130 writes/s offered (issue 11 asks for at least 100 during each scenario).
+  users: 16,
   /** Pause between two requests of one user. */
   pauseMs: 100,
   warmupMs: 5_000,
@@ -264,7 +265,7 @@ export const SCENARIOS: Scenario[] = [
         faultAt,
         returnedAt,
         notes:
-          `FerretDB stopped (SIGTERM) for 10 s; outbox leases held at its return: ${leases.length}` +
+          `FerretDB and its PostgreSQL stopped for 10 s; outbox leases held at their return: ${leases.length}` +
           (leases.length > 0 ? ` (expiring in ${Math.min(...left)}..${Math.max(...left)} s)` : ''),
       };
     },

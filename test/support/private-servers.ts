@@ -2,11 +2,12 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createIsolatedStack, influxQuery, type IsolatedStack } from './isolated-stack';
+import { PrivateFerretDb } from './private-ferretdb';
 import { freePort, RunningProcess, waitFor } from './processes';
+import { isPortAnswering, RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 
 const execFileAsync = promisify(execFile);
@@ -231,118 +232,6 @@ export async function createPrivateStack(
     await influxQuery(stack.influxUrl, `CREATE DATABASE "${stack.influxDatabase}"`);
   }
   return stack;
-}
-
-/** A process that can be stopped and started again on the same port and data. */
-abstract class RestartableServer {
-  protected process?: RunningProcess;
-
-  protected constructor(
-    readonly port: number,
-    protected readonly dir: string,
-  ) {}
-
-  get isRunning(): boolean {
-    return this.process?.isRunning ?? false;
-  }
-
-  /** The server's output since its last start (for diagnostics). */
-  get output(): string {
-    return this.process?.output ?? '';
-  }
-
-  protected abstract spawnServer(): RunningProcess;
-  protected abstract isUp(): Promise<boolean>;
-
-  /** Starts (again) on the same port and data, and waits until it answers. */
-  async resume(): Promise<void> {
-    const running = this.spawnServer();
-    this.process = running;
-    await waitFor(
-      running.name,
-      async () => {
-        if (!running.isRunning) throw new Error(`${running.name} exited:\n${running.output}`);
-        return this.isUp();
-      },
-      30_000,
-      100,
-    );
-  }
-
-  /** Stops the server (SIGTERM, SIGKILL after 10 s) and waits for it to exit. */
-  async pause(): Promise<void> {
-    const running = this.process;
-    if (!running?.isRunning) return;
-    running.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      running.exited,
-      new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
-    ]);
-    clearTimeout(timer);
-    if (running.isRunning) await running.stop('SIGKILL');
-  }
-
-  /** Stops the server for good and removes its data. */
-  async stop(): Promise<void> {
-    await this.pause();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function isPortAnswering(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/**
- * A FerretDB of its own (the binary `npm run services` builds into .cache/bin), on a free
- * port with its SQLite files in a temporary folder; stoppable and restartable with its data.
- */
-export class PrivateFerretDb extends RestartableServer {
-  get url(): string {
-    return `mongodb://127.0.0.1:${this.port}`;
-  }
-
-  static async start(label: string): Promise<PrivateFerretDb> {
-    const dir = mkdtempSync(join(tmpdir(), `taskit-ferretdb-${label}-`));
-    const server = new PrivateFerretDb(await freePort(), dir);
-    await server.resume();
-    return server;
-  }
-
-  protected spawnServer(): RunningProcess {
-    const binary = testServices().ferretdbBinary;
-    const child = spawn(
-      binary,
-      [
-        '--handler=sqlite',
-        `--sqlite-url=file:${this.dir}/`,
-        `--state-dir=${this.dir}`,
-        `--listen-addr=127.0.0.1:${this.port}`,
-        '--debug-addr=127.0.0.1:0',
-        '--telemetry=disable',
-        '--log-level=error',
-      ],
-      { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    return new RunningProcess('private ferretdb', child, this.port);
-  }
-
-  protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
-  }
 }
 
 /** A redis-server of its own on a free port, without persistence: a restart loses every key. */
