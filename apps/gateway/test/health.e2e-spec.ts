@@ -1,11 +1,44 @@
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
 import {
   freePort,
   serviceEnvironment,
   spawnService,
   startService,
+  waitFor,
   type RunningProcess,
 } from '../../../test/support/processes';
+
+/** A socket to `port` that has sent `head`, the start of a request it finishes later. */
+function openSocket(port: number, head: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(head, () => resolve(socket)));
+    socket.once('error', reject);
+  });
+}
+
+/** The raw response read until the server closes the socket (the request said Connection: close). */
+function responseOf(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.once('end', () => resolve(text));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves once a new connection to `port` is refused (the listener is closed). */
+async function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
 
 describe('gateway process: configuration, health and metrics', () => {
   let stack: IsolatedStack;
@@ -53,9 +86,52 @@ describe('gateway process: configuration, health and metrics', () => {
     );
   });
 
-  it('drains on SIGTERM: readiness fails, then the process exits 0', async () => {
+  it('drains on SIGTERM: readiness 503, in-flight requests completed, then exit 0', async () => {
     const second = await startService('gateway', stack);
+    const port = second.port!;
+    // Two requests in flight before the signal: a readiness probe whose headers are not finished
+    // and a registration whose body is half sent.
+    const probe = await openSocket(port, 'GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const probeResponse = responseOf(probe);
+    const body = JSON.stringify({
+      email: `drain-${stack.id}@example.com`,
+      password: 'drain-pass-1',
+    });
+    const half = Math.floor(body.length / 2);
+    const registration = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/auth/register',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    const registered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      registration.once('response', (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.once('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      registration.once('error', reject);
+    });
+    await new Promise<void>((resolve) => registration.write(body.slice(0, half), () => resolve()));
+
     const exit = second.stop('SIGTERM');
+    // The listener closes (readiness was failed before it), while the two requests hold it open.
+    await waitFor('the draining gateway to refuse new connections', () => refusesConnections(port));
+    expect(second.isRunning).toBe(true);
+
+    probe.write('Connection: close\r\n\r\n');
+    const probeText = await probeResponse;
+    expect(probeText).toMatch(/^HTTP\/1\.1 503 /);
+    expect(probeText).toContain('"status":"error"');
+
+    registration.end(body.slice(half));
+    const answer = await registered;
+    expect(answer.status).toBe(201);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      user: { email: `drain-${stack.id}@example.com` },
+    });
     expect(await exit).toBe(0);
   });
 
