@@ -13,6 +13,8 @@
  *   list GET, MongoDB and SET only on a miss). The same I/O as the gateway, so the difference
  *   is the framework and middleware.
  *
+ * - `/raw-writes/api/tasks[/:id]`: the write path's I/O (raw-writes.mts).
+ *
  * `GET /health` answers `{"inflight": n}` (requests being handled).
  *
  * Environment: PORT, MONGODB_URI, REDIS_URL, REDIS_PREFIX, SESSION_SECRET,
@@ -22,6 +24,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mongo } from 'mongoose';
 import { createClient } from 'redis';
+import { rawWriteHandler } from './raw-writes.mts';
 
 const PORT = Number(process.env.PORT ?? 0);
 const MONGODB_URI = required('MONGODB_URI');
@@ -97,7 +100,11 @@ function toTaskView(task: StoredTask): TaskView {
 let inflight = 0;
 const redis = createClient({ url: REDIS_URL });
 redis.on('error', (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
-const mongoClient = new mongo.MongoClient(MONGODB_URI, { serverSelectionTimeoutMS: 5_000 });
+const mongoClient = new mongo.MongoClient(MONGODB_URI, {
+  serverSelectionTimeoutMS: 5_000,
+  // As the gateway's MONGODB_MAX_POOL_SIZE: FerretDB's PG pool is shared (README).
+  maxPoolSize: 10,
+});
 const tasks = mongoClient.db().collection<StoredTask & { userId: mongo.ObjectId }>('tasks');
 
 function send(res: ServerResponse, status: number, body: string): void {
@@ -128,8 +135,31 @@ async function findTasks(userId: string, status: string): Promise<TaskView[]> {
   return found.map(toTaskView);
 }
 
+async function sessionOf(req: IncomingMessage) {
+  const cookie = cookieValue(req.headers.cookie, COOKIE);
+  const sid = cookie === undefined ? undefined : unsignSessionCookie(cookie, SESSION_SECRET);
+  if (sid === undefined) return undefined;
+  const sessionKey = `${REDIS_PREFIX}sess:${sid}`;
+  const raw = await redis.get(sessionKey);
+  if (raw === null) return undefined;
+  await redis.expire(sessionKey, SESSION_TTL_S);
+  return JSON.parse(raw) as { user?: { id: string }; csrfToken?: string };
+}
+
+const writes = rawWriteHandler({
+  redis,
+  tasks: mongoClient.db().collection('tasks'),
+  ObjectId: mongo.ObjectId,
+  prefix: REDIS_PREFIX,
+  send,
+  session: sessionOf,
+});
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://raw');
+  if (url.pathname.startsWith('/raw-writes/')) {
+    return writes(req, res, url.pathname.slice('/raw-writes'.length));
+  }
   const sameIo = url.pathname === '/same-io/api/tasks';
   if (req.method === 'GET' && url.pathname === '/health') {
     return send(res, 200, JSON.stringify({ inflight: inflight - 1 }));
