@@ -46,10 +46,10 @@ function withEvents(
   set: Record<string, unknown>,
   events: OutboxEvent[],
   now: Date,
-): mongo.UpdateFilter<mongo.Document> {
+): mongo.Document {
   return {
     $set: { ...set, outboxPending: true },
-    $push: { outbox: { $each: events } } as mongo.PushOperator<mongo.Document>,
+    $push: { outbox: { $each: events } },
     $min: { outboxSince: now },
   };
 }
