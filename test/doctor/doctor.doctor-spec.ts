@@ -7,12 +7,7 @@ import {
   TELEGRAF_EVENTS_QUEUE,
 } from '@taskit/contracts';
 import { registeredClient, type ApiClient } from '../support/api-client';
-import {
-  doctorEnvironment,
-  runDoctor,
-  startTelegrafWithConfig,
-  type DoctorRun,
-} from '../support/doctor';
+import { doctorEnvironment, runDoctor, type DoctorRun } from '../support/doctor';
 import { eventually } from '../support/eventually';
 import type { IsolatedStack } from '../support/isolated-stack';
 import { publishRaw } from '../support/pipeline';
@@ -124,7 +119,7 @@ describe('npm run doctor on a real stack', () => {
     const line = typo.split('\n').findIndex((l) => l.includes('telegraf.task-evnets')) + 1;
     const config = join(scratch, 'telegraf-typo.conf');
     writeFileSync(config, typo);
-    telegraf = startTelegrafWithConfig(stack, config);
+    telegraf = startTelegraf(stack, { config, name: 'telegraf (other config)' });
     const run = await runDoctor({ ...env, TELEGRAF_CONFIG: config });
     expect(run.code).toBe(1);
     const check = run.check('Telegraf config telegraf-typo.conf');

@@ -1,8 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { IsolatedStack } from './isolated-stack';
-import { RunningProcess } from './processes';
-import { REPO_ROOT, testServices } from './test-environment';
+import { REPO_ROOT } from './test-environment';
 
 /** The doctor's --json report (CONTRACT section 11). */
 export interface DoctorCheck {
@@ -77,20 +76,4 @@ export function runDoctor(env: Record<string, string>, ...args: string[]): Promi
       },
     );
   });
-}
-
-/** Telegraf run with another config file (for example one with a typo), pointed at `stack`. */
-export function startTelegrafWithConfig(stack: IsolatedStack, config: string): RunningProcess {
-  const child = spawn(testServices().telegrafBinary, ['--config', config], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      RABBITMQ_URL: stack.rabbitmqUrl,
-      INFLUX_URL: stack.influxUrl,
-      INFLUX_TOKEN: '',
-      INFLUX_ORG: '-',
-      INFLUX_BUCKET: stack.influxBucket,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new RunningProcess('telegraf (other config)', child);
 }

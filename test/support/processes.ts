@@ -134,24 +134,26 @@ export async function startService(
   return running;
 }
 
-/** Telegraf with the project's own deploy/telegraf/telegraf.conf, pointed at the stack. */
-export function startTelegraf(stack: IsolatedStack, queue?: string): RunningProcess {
-  const { telegrafBinary } = testServices();
-  const child = spawn(
-    telegrafBinary,
-    ['--config', join(REPO_ROOT, 'deploy', 'telegraf', 'telegraf.conf')],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        RABBITMQ_URL: stack.rabbitmqUrl,
-        INFLUX_URL: stack.influxUrl,
-        INFLUX_TOKEN: '',
-        INFLUX_ORG: '-',
-        INFLUX_BUCKET: stack.influxBucket,
-        ...(queue ? { TELEGRAF_QUEUE: queue } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * Telegraf pointed at the stack, with the project's own deploy/telegraf/telegraf.conf or
+ * another config file (for example one with a typo).
+ */
+export function startTelegraf(
+  stack: IsolatedStack,
+  options: { queue?: string; config?: string; name?: string } = {},
+): RunningProcess {
+  const config = options.config ?? join(REPO_ROOT, 'deploy', 'telegraf', 'telegraf.conf');
+  const child = spawn(testServices().telegrafBinary, ['--config', config], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      RABBITMQ_URL: stack.rabbitmqUrl,
+      INFLUX_URL: stack.influxUrl,
+      INFLUX_TOKEN: '',
+      INFLUX_ORG: '-',
+      INFLUX_BUCKET: stack.influxBucket,
+      ...(options.queue ? { TELEGRAF_QUEUE: options.queue } : {}),
     },
-  );
-  return new RunningProcess('telegraf', child);
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new RunningProcess(options.name ?? 'telegraf', child);
 }

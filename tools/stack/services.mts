@@ -200,12 +200,8 @@ async function ensureFerretDbDatabase(): Promise<void> {
  * last fraction of a second of changes, each change together with its events, never one
  * without the other. A local stack's trade; production runs MongoDB.
  */
-export function ferretDbPostgresUrl(
-  database: string,
-  poolMaxConns: number,
-  port: number = PORTS.postgresql,
-): string {
-  return `postgres://postgres@127.0.0.1:${port}/${database}?pool_max_conns=${poolMaxConns}&synchronous_commit=off`;
+function ferretDbPostgresUrl(database: string, poolMaxConns: number): string {
+  return `postgres://postgres@127.0.0.1:${PORTS.postgresql}/${database}?pool_max_conns=${poolMaxConns}&synchronous_commit=off`;
 }
 
 const ferretdb: BackingService = {
