@@ -24,12 +24,20 @@ import { TELEGRAF } from '../tools/stack/versions.mts';
 import type { E2eJob, E2eResult } from './e2e-load.mts';
 import { influxScalar } from './lib/influx.mts';
 import {
+  ANALYTICS_EVENTS_DLQ,
+  ANALYTICS_EVENTS_QUEUE as WORKER_QUEUE,
+  TASK_EVENTS_MEASUREMENT,
+  TaskEventFields,
+  TaskEventTags,
+  TELEGRAF_EVENTS_DLQ,
+  TELEGRAF_EVENTS_QUEUE as TELEGRAF_QUEUE,
+} from '../libs/contracts/src/index.ts';
+import { INGEST_DEFAULTS } from '../libs/config/src/setting-defaults.ts';
+import {
   declareTopology,
   publishBacklog,
   QueueWatcher,
-  TELEGRAF_QUEUE,
   verifySource,
-  WORKER_QUEUE,
   type SourceVerification,
 } from './lib/pipeline.mts';
 import {
@@ -573,7 +581,7 @@ async function drain(
         points = await influxScalar(
           stack.influxUrl,
           stack.influxDatabase,
-          `SELECT count("count") FROM "task_events" WHERE "source" = '${name}'`,
+          `SELECT count("${TaskEventFields.count}") FROM "${TASK_EVENTS_MEASUREMENT}" WHERE "${TaskEventTags.source}" = '${name}'`,
         );
         if (points >= expected) break;
       }
@@ -610,7 +618,7 @@ async function pipelinePart(telegrafBinary: string) {
   const stack = await createBenchStack('pipeline');
   cleanups.push(() => stack.cleanup());
   progress(
-    `pipeline: isolated vhost ${stack.vhost}; declaring the topology (deploy/rabbitmq/definitions.json)`,
+    `pipeline: isolated vhost ${stack.vhost}; declaring the topology (libs/messaging declareTopology)`,
   );
   await declareTopology(stack.rabbitmqUrl);
   progress(`pipeline: publishing ${c.events} events with both consumers stopped`);
@@ -636,11 +644,11 @@ async function pipelinePart(telegrafBinary: string) {
     `pipeline: backlog ready (${c.events} in each queue, published in ${round(publishS)} s)`,
   );
 
-  progress('pipeline: Telegraf drains telegraf.task-events alone');
+  progress(`pipeline: Telegraf drains ${TELEGRAF_QUEUE} alone`);
   const telegraf = await drain('telegraf', stack, TELEGRAF_QUEUE, c.events, () =>
     Promise.resolve(startTelegraf(stack, telegrafBinary)),
   );
-  progress('pipeline: the analytics worker drains analytics.task-events alone');
+  progress(`pipeline: the analytics worker drains ${WORKER_QUEUE} alone`);
   const worker = await drain('worker', stack, WORKER_QUEUE, c.events, () => startAnalytics(stack));
 
   await sleep(1_000); // anything late (a redelivery) would land now
@@ -653,8 +661,8 @@ async function pipelinePart(telegrafBinary: string) {
   const leftover = {
     [WORKER_QUEUE]: await after.ready(WORKER_QUEUE),
     [TELEGRAF_QUEUE]: await after.ready(TELEGRAF_QUEUE),
-    [`${WORKER_QUEUE}.dlq`]: await after.ready(`${WORKER_QUEUE}.dlq`),
-    [`${TELEGRAF_QUEUE}.dlq`]: await after.ready(`${TELEGRAF_QUEUE}.dlq`),
+    [ANALYTICS_EVENTS_DLQ]: await after.ready(ANALYTICS_EVENTS_DLQ),
+    [TELEGRAF_EVENTS_DLQ]: await after.ready(TELEGRAF_EVENTS_DLQ),
   };
   await after.dispose();
   await stack.cleanup();
@@ -674,11 +682,12 @@ async function pipelinePart(telegrafBinary: string) {
     verification: verified,
     queues_after: leftover,
     publish_eps: round(c.events / publishS),
-    worker_settings: {
-      INGEST_BATCH_SIZE: Number(process.env.INGEST_BATCH_SIZE ?? 500),
-      INGEST_PREFETCH: Number(process.env.INGEST_PREFETCH ?? 1000),
-      INGEST_BATCH_WAIT_MS: Number(process.env.INGEST_BATCH_WAIT_MS ?? 50),
-    },
+    worker_settings: Object.fromEntries(
+      Object.entries(INGEST_DEFAULTS).map(([key, fallback]) => [
+        key,
+        Number(process.env[key] ?? fallback),
+      ]),
+    ),
     order: 'telegraf first, then the worker, into the same InfluxDB database',
   };
 }
