@@ -5,7 +5,7 @@
  * query answer − time the 201 arrived. JSON job on stdin, JSON result on the last stdout line.
  */
 import { Agent, request } from 'node:http';
-import { influxQuery } from './lib/influx.mts';
+import { influxQuery } from '../test/harness/influx.ts';
 import { readStdin } from './lib/processes.mts';
 import { nowMs, percentile, sleep } from './lib/stats.mts';
 

@@ -5,6 +5,7 @@ import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
 import type { IsolatedStack } from './isolated-stack';
 import { TaskEventFactory } from '../../apps/gateway/src/tasks/task-event.factory';
+import { insertTaskDocuments } from '../harness/tasks';
 import { eventually } from './eventually';
 
 const execFileAsync = promisify(execFile);
@@ -251,34 +252,23 @@ export async function insertOutboxTasks(
   n: number,
 ): Promise<void> {
   const factory = new TaskEventFactory();
-  const client = new mongo.MongoClient(mongodbUri, { serverSelectionTimeoutMS: 5_000 });
-  await client.connect();
-  try {
-    const now = new Date();
-    const docs = Array.from({ length: n }, (_, i) => {
-      const _id = new mongo.ObjectId();
-      return {
-        _id,
-        userId: new mongo.ObjectId(userId),
-        title: `backlog ${i}`,
-        done: false,
-        createdAt: now,
-        updatedAt: now,
-        deletedAt: null,
-        outbox: [factory.create('task.created', _id.toHexString(), userId)],
-        outboxPending: true,
-        outboxSince: now,
-      };
-    });
-    for (let i = 0; i < docs.length; i += 500) {
-      await client
-        .db()
-        .collection('tasks')
-        .insertMany(docs.slice(i, i + 500));
-    }
-  } finally {
-    await client.close();
-  }
+  const now = new Date();
+  const docs = Array.from({ length: n }, (_, i) => {
+    const _id = new mongo.ObjectId();
+    return {
+      _id,
+      userId: new mongo.ObjectId(userId),
+      title: `backlog ${i}`,
+      done: false,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      outbox: [factory.create('task.created', _id.toHexString(), userId)],
+      outboxPending: true,
+      outboxSince: now,
+    };
+  });
+  await insertTaskDocuments(mongodbUri, docs);
 }
 
 /** Ready + unacked messages of a queue on the shared broker (rabbitmqctl). */
