@@ -1,8 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import {
+  routingKeyFor,
+  TASK_EVENTS_EXCHANGE,
+  TASK_EVENTS_MEASUREMENT,
+  TaskEventFields,
+  TaskEventTags,
+} from '@taskit/contracts';
 import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
+import { influxQuery } from '../harness/influx';
 import type { IsolatedStack } from './isolated-stack';
 import { TaskEventFactory } from '../../apps/gateway/src/tasks/task-event.factory';
 import { insertTaskDocuments } from '../harness/tasks';
@@ -27,20 +35,15 @@ export async function influxCounts(
   stack: Pick<IsolatedStack, 'influxUrl' | 'influxDatabase'>,
   userId: string,
 ): Promise<SourceCounts> {
-  const q = `SELECT count("count") FROM "task_events" WHERE "user_id" = '${userId}' GROUP BY "source", "type"`;
-  const response = await fetch(`${stack.influxUrl}/query`, {
-    method: 'POST',
-    body: new URLSearchParams({ db: stack.influxDatabase, q, epoch: 'ns' }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!response.ok) throw new Error(`InfluxDB: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as {
-    results: { series?: { tags: Record<string, string>; values: [number, number][] }[] }[];
-  };
+  const { source, type } = TaskEventTags;
+  const q =
+    `SELECT count("${TaskEventFields.count}") FROM "${TASK_EVENTS_MEASUREMENT}" ` +
+    `WHERE "${TaskEventTags.userId}" = '${userId}' GROUP BY "${source}", "${type}"`;
   const counts: SourceCounts = { worker: {}, telegraf: {} };
-  for (const series of body.results[0]?.series ?? []) {
-    const source = series.tags.source as keyof SourceCounts;
-    if (counts[source]) counts[source][series.tags.type] = series.values[0][1];
+  for (const series of await influxQuery(stack.influxUrl, q, stack.influxDatabase, 10_000)) {
+    const tags = series.tags ?? {};
+    const perType = counts[tags[source] as keyof SourceCounts];
+    if (perType) perType[tags[type]] = series.values[0][1] as number;
   }
   return counts;
 }
@@ -76,7 +79,7 @@ export async function publishRaw(
   const connection = await connect(amqpUrl);
   try {
     const channel = await connection.createConfirmChannel();
-    channel.publish('taskit.events', routingKey, Buffer.from(content), {
+    channel.publish(TASK_EVENTS_EXCHANGE, routingKey, Buffer.from(content), {
       persistent: true,
       contentType: 'application/json',
       messageId,
@@ -291,8 +294,8 @@ export async function publishBacklog(amqpUrl: string, userId: string, n: number)
     for (let i = 0; i < n; i++) {
       const event = factory.create('task.created', `backlog-${i}`, userId);
       channel.publish(
-        'taskit.events',
-        event.type,
+        TASK_EVENTS_EXCHANGE,
+        routingKeyFor(event.type),
         Buffer.from(JSON.stringify({ pattern: event.type, data: event })),
         {
           persistent: true,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { influxConfig, influxQuery } from '../harness/influx';
+import { redisServerArgs } from '../harness/redis';
 import { createIsolatedStack, type IsolatedStack } from './isolated-stack';
 import { PrivateFerretDb } from './private-ferretdb';
 import { freePort, RunningProcess, waitFor } from './processes';
@@ -230,22 +231,7 @@ export class PrivateRedis extends RestartableServer {
   protected spawnServer(): RunningProcess {
     const child = spawn(
       'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.dir,
-        '--daemonize',
-        'no',
-        '--loglevel',
-        'warning',
-      ],
+      [...redisServerArgs(this.port, this.dir), '--loglevel', 'warning'],
       { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new RunningProcess('private redis', child, this.port);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { influxConfig } from '../../test/harness/influx.ts';
+import { redisServerArgs } from '../../test/harness/redis.ts';
 import { ensureGoBinary } from './go-build.mts';
 import { step } from './log.mts';
 import { DATA_DIR, ensureDir, STACK_DIR } from './paths.mts';
@@ -76,20 +77,7 @@ const redis: BackingService = {
   async start() {
     await ensureDebianPackage('redis-server', 'redis-server');
     const dir = ensureDir(join(DATA_DIR, 'redis'));
-    startDetached('redis', 'redis-server', [
-      '--port',
-      String(PORTS.redis),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-    ]);
+    startDetached('redis', 'redis-server', redisServerArgs(PORTS.redis, dir));
   },
   stop: () => stopByPid('redis'),
 };
