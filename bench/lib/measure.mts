@@ -1,5 +1,6 @@
 /** One load run against one target, with the target's CPU time per request. */
 import type { LoadJob, LoadResult } from '../load.mts';
+import type { UncachedJob } from '../uncached-load.mts';
 import { runScript } from './processes.mts';
 import { cpuMs } from './services.mts';
 import { progress } from './settings.mts';
@@ -10,7 +11,7 @@ export type Measured = LoadResult & { cpuMsPerRequest: number };
 /** Runs `script` (load.mts, or another helper answering a LoadResult) with `job`. */
 export async function measureLoad(
   name: string,
-  job: LoadJob | object,
+  job: LoadJob | UncachedJob,
   pid: number | undefined,
   script = 'load.mts',
 ): Promise<Measured> {

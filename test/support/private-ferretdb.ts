@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, RunningProcess } from './processes';
-import { isPortAnswering, RestartableServer } from './restartable-server';
+import { isPortOpen } from '../harness/ports';
+import { RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 
 const execFileAsync = promisify(execFile);
@@ -81,7 +82,7 @@ export class PrivatePostgres extends RestartableServer {
   }
 
   protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
+    return isPortOpen(this.port);
   }
 
   /** SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client). */
@@ -151,6 +152,6 @@ export class PrivateFerretDb extends RestartableServer {
   }
 
   protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
+    return isPortOpen(this.port);
   }
 }

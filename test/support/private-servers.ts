@@ -9,7 +9,8 @@ import { redisServerArgs } from '../harness/redis';
 import { createIsolatedStack, type IsolatedStack } from './isolated-stack';
 import { PrivateFerretDb } from './private-ferretdb';
 import { freePort, RunningProcess, waitFor } from './processes';
-import { isPortAnswering, RestartableServer } from './restartable-server';
+import { isPortOpen } from '../harness/ports';
+import { RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 
 const execFileAsync = promisify(execFile);
@@ -238,7 +239,7 @@ export class PrivateRedis extends RestartableServer {
   }
 
   protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
+    return isPortOpen(this.port);
   }
 }
 
