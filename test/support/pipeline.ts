@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   routingKeyFor,
+  TASK_EVENT_TYPES,
   TASK_EVENTS_EXCHANGE,
   TASK_EVENTS_MEASUREMENT,
   TaskEventFields,
   TaskEventTags,
+  type TaskEventType,
 } from '@taskit/contracts';
 import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
@@ -19,7 +21,7 @@ import { eventually } from './eventually';
 const execFileAsync = promisify(execFile);
 
 /** Count per event type, for example `{ 'task.created': 3 }`. */
-export type TypeCounts = Record<string, number>;
+export type TypeCounts = Partial<Record<TaskEventType, number>>;
 
 export interface SourceCounts {
   worker: TypeCounts;
@@ -43,7 +45,7 @@ export async function influxCounts(
   for (const series of await influxQuery(stack.influxUrl, q, stack.influxDatabase, 10_000)) {
     const tags = series.tags ?? {};
     const perType = counts[tags[source] as keyof SourceCounts];
-    if (perType) perType[tags[type]] = series.values[0][1] as number;
+    if (perType) perType[tags[type] as TaskEventType] = series.values[0][1] as number;
   }
   return counts;
 }
@@ -240,8 +242,11 @@ export async function bulkChanges(api: ApiLike, n: number, label = 'bulk'): Prom
 
 export function addCounts(...all: TypeCounts[]): TypeCounts {
   const sum: TypeCounts = {};
-  for (const counts of all)
-    for (const [type, n] of Object.entries(counts)) sum[type] = (sum[type] ?? 0) + n;
+  for (const counts of all) {
+    for (const type of TASK_EVENT_TYPES) {
+      if (counts[type] !== undefined) sum[type] = (sum[type] ?? 0) + counts[type];
+    }
+  }
   return sum;
 }
 
