@@ -42,10 +42,11 @@ class FakeStore implements OutboxStore {
     const events = this.documents.get(id) ?? [];
     return Promise.resolve(events.length > 0 ? { id, events } : undefined);
   }
-  settle(id: string, published: ReadonlySet<string>) {
+  settle(id: string, events: readonly TaskEvent[]) {
     if (this.failSettle) return Promise.reject(new Error('settle failed'));
-    this.settled.push({ id, published: [...published] });
-    const remaining = (this.documents.get(id) ?? []).filter((e) => !published.has(e.eventId));
+    const published = events.map((e) => e.eventId);
+    this.settled.push({ id, published });
+    const remaining = (this.documents.get(id) ?? []).filter((e) => !published.includes(e.eventId));
     if (remaining.length > 0) this.documents.set(id, remaining);
     else this.documents.delete(id);
     return Promise.resolve();

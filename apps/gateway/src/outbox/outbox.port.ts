@@ -23,8 +23,8 @@ export interface OutboxStore {
   pendingIds(recordedBefore: Date, limit: number): Promise<string[]>;
   /** The document's pending events now, or none when it has none. */
   read(id: string): Promise<PendingDocument | undefined>;
-  /** Removes these confirmed events from the document's outbox. */
-  settle(id: string, published: ReadonlySet<string>): Promise<void>;
+  /** Removes these confirmed events (a subset of what was read or stored) from the outbox. */
+  settle(id: string, published: readonly TaskEvent[]): Promise<void>;
   backlog(): Promise<OutboxBacklog>;
 }
 
