@@ -194,9 +194,21 @@ describe('OutboxRelay', () => {
     await until(() => store.documents.size === 0);
   });
 
+  it('sweep: while the broker is away, looks again after readyPollMs, not a growing backoff', async () => {
+    start({ sweepIntervalMs: 60_000, readyPollMs: 7 });
+    await relay.beforeApplicationShutdown();
+    publisher.isReady = false;
+    store.documents.set('t1', [event('a')]);
+    expect([await relay.sweep(), await relay.sweep(), await relay.sweep()]).toEqual([7, 7, 7]);
+    publisher.isReady = true;
+    await relay.sweep();
+    expect(publisher.published).toEqual(['a']);
+  });
+
   it('fast path: leaves documents older than the grace to the sweep', async () => {
     publisher.isReady = false;
-    start({ sweepIntervalMs: 60_000, sweepGraceMs: 20 });
+    leases.heldByOthers.add('t1'); // another pod's sweep has it: only the fast path could publish
+    start({ sweepIntervalMs: 60_000, sweepGraceMs: 20, readyPollMs: 5 });
     store.store('t1', [event('a')]);
     await new Promise((r) => setTimeout(r, 60));
     publisher.isReady = true;

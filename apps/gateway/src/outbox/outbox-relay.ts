@@ -25,7 +25,13 @@ export interface OutboxRelayOptions {
   leaseMs: number;
   /** Fast-path documents held in memory at most; the sweep finds the rest. */
   maxQueued: number;
-  /** Backoff after a failure (broker down, queue full), doubling up to the maximum. */
+  /**
+   * While the broker connection is down, how often both paths look again. Readiness is an
+   * in-memory flag, so this costs nothing and the backlog starts draining right after the
+   * broker returns instead of after a backoff of up to `maxBackoffMs`.
+   */
+  readyPollMs: number;
+  /** Backoff after a failed publish (nack, return, timeout), doubling up to the maximum. */
   minBackoffMs: number;
   maxBackoffMs: number;
 }
@@ -36,6 +42,7 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   sweepGraceMs: 5_000,
   leaseMs: 30_000,
   maxQueued: 10_000,
+  readyPollMs: 100,
   minBackoffMs: 250,
   maxBackoffMs: 5_000,
 };
@@ -104,8 +111,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) this.queue.shift();
       if (this.queue.length === 0) return;
       if (!this.publisher.isReady) {
-        this.drainBackoffMs = this.nextBackoff(this.drainBackoffMs);
-        await this.sleep(this.drainBackoffMs);
+        await this.sleep(this.options.readyPollMs);
         continue;
       }
       const batch = this.queue.splice(0, this.options.batchDocuments);
@@ -128,7 +134,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** One sweep pass; returns the delay until the next. */
   async sweep(): Promise<number> {
     try {
-      if (!this.publisher.isReady) return this.sweepFailed();
+      if (!this.publisher.isReady) return this.options.readyPollMs;
       const recordedBefore = new Date(Date.now() - this.options.sweepGraceMs);
       const ids = await this.store.pendingIds(recordedBefore, this.options.batchDocuments);
       if (ids.length === 0) {
