@@ -215,17 +215,29 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'gateway-sigterm',
-    async fault(chaos, { pods }) {
+    async fault(chaos, { pods, load }) {
       const faultAt = Date.now();
       const victim = chaos.gateways[0];
+      // As Kubernetes does: the pod leaves the load balancer's endpoints when it starts
+      // terminating (the deployment's preStop pause covers the endpoints' update), and SIGTERM
+      // reaches it with requests still in flight. Without that, a connection racing the
+      // listener's close is reset by the kernel: no server can answer it.
+      pods.urls.splice(pods.urls.indexOf(victim.url), 1);
+      const sigtermAt = Date.now();
       const exitCode = await victim.stop('SIGTERM');
+      const inFlight = load.ops.filter(
+        (op) => op.pod === victim.url && op.start <= sigtermAt && op.end >= sigtermAt,
+      );
+      const answered = inFlight.filter((op) => op.outcome === 'ok').length;
       const replacement = await chaos.startGateway();
       chaos.gateways[0] = replacement;
-      pods.urls[pods.urls.indexOf(victim.url)] = replacement.url;
+      pods.urls.push(replacement.url);
       return {
         faultAt,
         returnedAt: Date.now(),
-        notes: `SIGTERM to one of two gateways (exit code ${exitCode}), replaced by a new one`,
+        notes:
+          `out of the load balancer, then SIGTERM (exit code ${exitCode}) with ` +
+          `${inFlight.length} requests in flight, ${answered} of them answered 2xx; replaced by a new one`,
       };
     },
   },

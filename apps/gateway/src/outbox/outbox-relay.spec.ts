@@ -232,6 +232,15 @@ describe('OutboxRelay', () => {
     expect(counter(registry, 'taskit_outbox_swept_documents_total')).toBe(1);
   });
 
+  it('sweep: when another pod holds every pending document, looks again after a quarter interval', async () => {
+    start({ sweepIntervalMs: 1_000 });
+    await relay.beforeApplicationShutdown();
+    store.documents.set('t1', [event('a')]);
+    leases.heldByOthers.add('t1');
+    expect(await relay.sweep()).toBe(250);
+    expect(publisher.published).toEqual([]);
+  });
+
   it('sweep: backs off after a failed publish and counts the reason', async () => {
     start({ sweepIntervalMs: 10 });
     await relay.beforeApplicationShutdown();

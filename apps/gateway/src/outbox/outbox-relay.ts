@@ -142,8 +142,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         return this.options.sweepIntervalMs;
       }
       const claims = this.leases.forPass();
+      let claimed: string[] = [];
       try {
-        const claimed = await claims.claim(ids);
+        claimed = await claims.claim(ids);
         const documents = (await Promise.all(claimed.map((id) => this.store.read(id)))).filter(
           (document): document is PendingDocument => document !== undefined,
         );
@@ -154,6 +155,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await claims.release();
       }
       this.sweepBackoffMs = 0;
+      // Another pod's sweep holds all of them: look again soon, without querying in a loop.
+      if (claimed.length === 0) return this.options.sweepIntervalMs / 4;
       return ids.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
     } catch (error) {
       this.logger.warn(`outbox sweep failed: ${(error as Error).message}`);

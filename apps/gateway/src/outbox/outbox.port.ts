@@ -19,7 +19,10 @@ export interface OutboxBacklog {
 export interface OutboxStore {
   /** Tells the relay of events just stored by this process (its fast path). */
   onStored(listener: (document: PendingDocument) => void): () => void;
-  /** Ids of documents with events recorded before `recordedBefore`, oldest first (indexed). */
+  /**
+   * Ids of documents with events recorded before `recordedBefore`, from an index, without a
+   * sort of all pending documents: roughly oldest first.
+   */
   pendingIds(recordedBefore: Date, limit: number): Promise<string[]>;
   /** The document's pending events now, or none when it has none. */
   read(id: string): Promise<PendingDocument | undefined>;
