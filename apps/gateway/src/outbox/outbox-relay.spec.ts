@@ -34,13 +34,10 @@ class FakeStore implements OutboxStore {
     this.listener = listener;
     return () => (this.listener = undefined);
   }
-  pendingIds(recordedBefore: Date, limit: number) {
+  pending(recordedBefore: Date, limit: number) {
     this.recordedBefore = recordedBefore;
-    return Promise.resolve([...this.documents.keys()].slice(0, limit));
-  }
-  read(id: string) {
-    const events = this.documents.get(id) ?? [];
-    return Promise.resolve(events.length > 0 ? { id, events } : undefined);
+    const documents = [...this.documents].map(([id, events]) => ({ id, events }));
+    return Promise.resolve(documents.slice(0, limit));
   }
   settle(id: string, events: readonly TaskEvent[]) {
     if (this.failSettle) return Promise.reject(new Error('settle failed'));
@@ -174,13 +171,13 @@ describe('OutboxRelay', () => {
 
   it('fast path: publishes and settles what this pod stored, without a query', async () => {
     start({ sweepIntervalMs: 60_000 });
-    const pendingIds = jest.spyOn(store, 'pendingIds');
-    await until(() => pendingIds.mock.calls.length === 1); // the first sweep at start
+    const pending = jest.spyOn(store, 'pending');
+    await until(() => pending.mock.calls.length === 1); // the first sweep at start
     store.store('t1', [event('a')]);
     store.store('t2', [event('b', 't2')]);
     await until(() => store.documents.size === 0);
     expect(publisher.published.sort()).toEqual(['a', 'b']);
-    expect(pendingIds).toHaveBeenCalledTimes(1);
+    expect(pending).toHaveBeenCalledTimes(1);
     expect(counter(registry, 'taskit_outbox_events_published_total')).toBe(2);
   });
 

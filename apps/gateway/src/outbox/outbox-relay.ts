@@ -136,18 +136,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       if (!this.publisher.isReady) return this.options.readyPollMs;
       const recordedBefore = new Date(Date.now() - this.options.sweepGraceMs);
-      const ids = await this.store.pendingIds(recordedBefore, this.options.batchDocuments);
-      if (ids.length === 0) {
+      const found = await this.store.pending(recordedBefore, this.options.batchDocuments);
+      if (found.length === 0) {
         this.sweepBackoffMs = 0;
         return this.options.sweepIntervalMs;
       }
       const claims = this.leases.forPass();
       let claimed: string[] = [];
       try {
-        claimed = await claims.claim(ids);
-        const documents = (await Promise.all(claimed.map((id) => this.store.read(id)))).filter(
-          (document): document is PendingDocument => document !== undefined,
-        );
+        // The events were read before the claim: if another relay published and settled them
+        // in between, they go out twice (consumers absorb that) and the settle finds nothing.
+        claimed = await claims.claim(found.map((document) => document.id));
+        const mine = new Set(claimed);
+        const documents = found.filter((document) => mine.has(document.id));
         this.metrics.swept.inc(documents.length);
         const result = await this.deliver(documents);
         if (result.failed > 0) return this.sweepFailed();
@@ -157,7 +158,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.sweepBackoffMs = 0;
       // Another pod's sweep holds all of them: look again soon, without querying in a loop.
       if (claimed.length === 0) return this.options.sweepIntervalMs / 4;
-      return ids.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
+      return found.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
     } catch (error) {
       this.logger.warn(`outbox sweep failed: ${(error as Error).message}`);
       return this.sweepFailed();
