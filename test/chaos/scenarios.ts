@@ -3,7 +3,14 @@ import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
 import { queueDepth } from '../support/pipeline';
 import { waitFor } from '../support/processes';
-import { allPresent, influxPoints, resolveUncertain, tally } from './accounting';
+import {
+  allPresent,
+  influxPoints,
+  resolveUncertain,
+  SOURCES,
+  tally,
+  type Source,
+} from './accounting';
 import type { ChaosStack } from './chaos-stack';
 import { Load, Pods, sleep, type SimUser } from './load';
 
@@ -307,9 +314,16 @@ export async function runScenario(chaos: ChaosStack, scenario: Scenario): Promis
   // a 2xx answered before the return) in InfluxDB through both paths?
   const { returnedAt } = result;
   let drainedAt: number | undefined;
+  // Each path on its own too, so that a slow recovery says which path was slow.
+  const drainedPath: Partial<Record<Source, number>> = {};
   const drainWatch = (async () => {
     while (Date.now() < returnedAt + SETTINGS.drainTimeoutMs) {
       const points = await influxPoints(chaos.stack, since).catch(() => undefined);
+      for (const source of SOURCES) {
+        if (points && !drainedPath[source] && allPresent(points, users, returnedAt, [source])) {
+          drainedPath[source] = Date.now();
+        }
+      }
       if (points && allPresent(points, users, returnedAt)) {
         drainedAt = Date.now();
         return;
@@ -375,6 +389,7 @@ export async function runScenario(chaos: ChaosStack, scenario: Scenario): Promis
     fault_s: Math.round((returnedAt - result.faultAt) / 100) / 10,
     notes:
       (result.notes ?? '') +
+      `; drained after ${SOURCES.map((source) => `${source} ${seconds(drainedPath[source]) ?? 'never'} s`).join(', ')}` +
       (failures ? `; failures: ${failures}` : '') +
       (resolved.partialKinds.length > 0
         ? `; stored although answered 5xx: ${resolved.partialKinds.join(', ')}`
