@@ -4,6 +4,8 @@
 // `npm test` runs them all through tools/stack/cli.mts, which starts the services first.
 const moduleNameMapper = {
   '^@taskit/(contracts|config|observability|messaging)(|/.*)$': '<rootDir>/libs/$1/src$2',
+  // ts-jest rewrites `./events.ts` to `./events.js` (rewriteRelativeImportExtensions): load the source.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };
 const common = { testEnvironment: 'node', moduleNameMapper, transform, rootDir: __dirname };

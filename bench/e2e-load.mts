@@ -5,7 +5,12 @@
  * query answer − time the 201 arrived. JSON job on stdin, JSON result on the last stdout line.
  */
 import { Agent, request } from 'node:http';
-import { influxQuery } from './lib/influx.mts';
+import {
+  TASK_EVENTS_MEASUREMENT,
+  TaskEventFields,
+  TaskEventTags,
+} from '../libs/contracts/src/index.ts';
+import { influxQuery } from '../test/harness/influx.ts';
 import { readStdin } from './lib/processes.mts';
 import { nowMs, percentile, sleep } from './lib/stats.mts';
 
@@ -142,7 +147,7 @@ async function poll(): Promise<void> {
   const started = nowMs();
   const series = await influxQuery(
     job.influxUrl,
-    `SELECT "task_id" FROM "task_events" WHERE "source" = 'worker' AND time >= ${watermarkNs()}`,
+    `SELECT "${TaskEventFields.taskId}" FROM "${TASK_EVENTS_MEASUREMENT}" WHERE "${TaskEventTags.source}" = 'worker' AND time >= ${watermarkNs()}`,
     job.influxDatabase,
     10_000,
   );
@@ -150,7 +155,7 @@ async function poll(): Promise<void> {
   pollDurations.push(at - started);
   polls += 1;
   for (const s of series) {
-    const column = s.columns.indexOf('task_id');
+    const column = s.columns.indexOf(TaskEventFields.taskId);
     for (const row of s.values) {
       const id = String(row[column]);
       if (counted.has(id)) continue;

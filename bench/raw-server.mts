@@ -18,12 +18,13 @@
  * `GET /health` answers `{"inflight": n}` (requests being handled).
  *
  * Environment: PORT, MONGODB_URI, REDIS_URL, REDIS_PREFIX, SESSION_SECRET,
- * TASK_LIST_CACHE_TTL_SECONDS (as the gateway's, default 60).
+ * TASK_LIST_CACHE_TTL_SECONDS (as the gateway's, same default).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mongo } from 'mongoose';
 import { createClient } from 'redis';
+import { DEFAULT_TASK_LIST_CACHE_TTL_SECONDS } from '../libs/config/src/setting-defaults.ts';
 import { rawWriteHandler } from './raw-writes.mts';
 
 const PORT = Number(process.env.PORT ?? 0);
@@ -33,7 +34,8 @@ const REDIS_PREFIX = required('REDIS_PREFIX');
 const SESSION_SECRET = required('SESSION_SECRET');
 const COOKIE = 'taskit.sid';
 const SESSION_TTL_S = 24 * 60 * 60;
-const CACHE_TTL_MS = Number(process.env.TASK_LIST_CACHE_TTL_SECONDS ?? 60) * 1000;
+const CACHE_TTL_MS =
+  Number(process.env.TASK_LIST_CACHE_TTL_SECONDS ?? DEFAULT_TASK_LIST_CACHE_TTL_SECONDS) * 1000;
 const PROJECTION = { _id: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 };
 
 function required(name: string): string {

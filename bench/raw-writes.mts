@@ -15,6 +15,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { mongo } from 'mongoose';
 import type { RedisClientType } from 'redis';
+import {
+  TASK_EVENT_VERSION,
+  type TaskEvent,
+  type TaskEventType,
+} from '../libs/contracts/src/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type Redis = RedisClientType<{}, {}, {}, 3, {}>;
@@ -36,17 +41,18 @@ function occurredAt(): string {
   return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
 }
 
-type OutboxEvent = ReturnType<typeof event>;
-
-function event(type: string, taskId: string, userId: string) {
-  return { eventId: randomUUID(), type, taskId, userId, occurredAt: occurredAt(), version: 1 };
+function event(type: TaskEventType, taskId: string, userId: string): TaskEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    taskId,
+    userId,
+    occurredAt: occurredAt(),
+    version: TASK_EVENT_VERSION,
+  };
 }
 
-function withEvents(
-  set: Record<string, unknown>,
-  events: OutboxEvent[],
-  now: Date,
-): mongo.Document {
+function withEvents(set: Record<string, unknown>, events: TaskEvent[], now: Date): mongo.Document {
   return {
     $set: { ...set, outboxPending: true },
     $push: { outbox: { $each: events } },

@@ -1,48 +1,26 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect, type Channel } from 'amqplib';
-import { REPO_ROOT } from '../../tools/stack/paths.mts';
-import { influxQuery } from './influx.mts';
+import {
+  routingKeyFor,
+  TASK_EVENT_TYPES,
+  TASK_EVENT_VERSION,
+  TASK_EVENTS_EXCHANGE,
+  TASK_EVENTS_MEASUREMENT,
+  TaskEventFields,
+  TaskEventTags,
+  type EventSource,
+  type TaskEvent,
+  type TaskEventMessage,
+} from '../../libs/contracts/src/index.ts';
+import { declareTopology as declareOn } from '../../libs/messaging/src/topology.ts';
+import { influxQuery } from '../../test/harness/influx.ts';
 
-export const EXCHANGE = 'taskit.events';
-export const WORKER_QUEUE = 'analytics.task-events';
-export const TELEGRAF_QUEUE = 'telegraf.task-events';
-const TYPES = [
-  'task.created',
-  'task.updated',
-  'task.completed',
-  'task.uncompleted',
-  'task.deleted',
-] as const;
-
-interface Definitions {
-  exchanges: { name: string; type: string; durable: boolean }[];
-  queues: { name: string; durable: boolean; arguments: Record<string, unknown> }[];
-  bindings: { source: string; destination: string; routing_key: string }[];
-}
-
-/**
- * Declares Taskit's topology on a vhost from deploy/rabbitmq/definitions.json, which is
- * generated from the services' own `declareTopology` data (same arguments, so the services
- * and Telegraf's passive declare accept it).
- */
+/** Declares Taskit's topology on a vhost with the services' own `declareTopology`. */
 export async function declareTopology(amqpUrl: string): Promise<void> {
-  const definitions = JSON.parse(
-    readFileSync(join(REPO_ROOT, 'deploy', 'rabbitmq', 'definitions.json'), 'utf8'),
-  ) as Definitions;
   const connection = await connect(amqpUrl);
   try {
     const channel = await connection.createChannel();
-    for (const e of definitions.exchanges) {
-      await channel.assertExchange(e.name, e.type, { durable: e.durable });
-    }
-    for (const q of definitions.queues) {
-      await channel.assertQueue(q.name, { durable: q.durable, arguments: q.arguments });
-    }
-    for (const b of definitions.bindings) {
-      await channel.bindQueue(b.destination, b.source, b.routing_key);
-    }
+    await declareOn(channel);
     await channel.close();
   } finally {
     await connection.close();
@@ -76,20 +54,21 @@ export async function publishBacklog(
     const channel = await connection.createConfirmChannel();
     channel.on('return', () => (returned += 1));
     for (let i = 0; i < n; i++) {
-      const type = TYPES[i % TYPES.length];
-      const event = {
+      const type = TASK_EVENT_TYPES[i % TASK_EVENT_TYPES.length];
+      const event: TaskEvent = {
         eventId: randomUUID(),
         type,
         taskId: randomBytes(12).toString('hex'),
         userId: userIds[i % users],
         occurredAt: formatNs(baseNs + BigInt(i) * 1_000n),
-        version: 1,
+        version: TASK_EVENT_VERSION,
       };
       ids.add(event.eventId);
+      const message: TaskEventMessage = { pattern: type, data: event };
       const ok = channel.publish(
-        EXCHANGE,
-        type,
-        Buffer.from(JSON.stringify({ pattern: type, data: event })),
+        TASK_EVENTS_EXCHANGE,
+        routingKeyFor(type),
+        Buffer.from(JSON.stringify(message)),
         {
           persistent: true,
           mandatory: true,
@@ -153,12 +132,12 @@ export interface SourceVerification {
 export async function verifySource(
   influxUrl: string,
   db: string,
-  source: 'worker' | 'telegraf',
+  source: EventSource,
   published: Set<string>,
 ): Promise<SourceVerification> {
   const series = await influxQuery(
     influxUrl,
-    `SELECT "event_id" FROM "task_events" WHERE "source" = '${source}'`,
+    `SELECT "${TaskEventFields.eventId}" FROM "${TASK_EVENTS_MEASUREMENT}" WHERE "${TaskEventTags.source}" = '${source}'`,
     db,
     120_000,
   );
@@ -166,7 +145,7 @@ export async function verifySource(
   let points = 0;
   let unexpected = 0;
   for (const s of series) {
-    const column = s.columns.indexOf('event_id');
+    const column = s.columns.indexOf(TaskEventFields.eventId);
     for (const row of s.values) {
       points += 1;
       const id = String(row[column]);

@@ -1,3 +1,5 @@
+export { sleep } from '../../test/harness/ports.ts';
+
 /** Nearest-rank percentile of unsorted samples (NaN when there are none). */
 export function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
@@ -19,8 +21,4 @@ export function mean(values: number[]): number {
 /** Wall-clock milliseconds with sub-millisecond resolution (same clock in every process). */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,6 @@
+import { TASK_EVENTS_MEASUREMENT, TaskEventFields, TaskEventTags } from '@taskit/contracts';
 import { mongo } from 'mongoose';
+import { influxQuery } from '../harness/influx';
 import type { IsolatedStack } from '../support/isolated-stack';
 import { eventKey, type SimUser, type UncertainWrite } from './load';
 
@@ -18,30 +20,21 @@ export async function influxPoints(
   stack: Pick<IsolatedStack, 'influxUrl' | 'influxDatabase'>,
   since: number,
 ): Promise<PointCounts> {
+  const { taskId, eventId } = TaskEventFields;
+  const { source, type, userId } = TaskEventTags;
   const q =
-    `SELECT "task_id", "event_id" FROM "task_events" WHERE time >= '${new Date(since).toISOString()}' ` +
-    'GROUP BY "source", "type", "user_id"';
-  const response = await fetch(`${stack.influxUrl}/query`, {
-    method: 'POST',
-    body: new URLSearchParams({ db: stack.influxDatabase, q, epoch: 'ns' }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!response.ok) throw new Error(`InfluxDB: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as {
-    results: {
-      series?: { tags: Record<string, string>; columns: string[]; values: unknown[][] }[];
-    }[];
-  };
+    `SELECT "${taskId}", "${eventId}" FROM "${TASK_EVENTS_MEASUREMENT}" ` +
+    `WHERE time >= '${new Date(since).toISOString()}' GROUP BY "${source}", "${type}", "${userId}"`;
   const counts: PointCounts = { worker: new Map(), telegraf: new Map() };
-  for (const series of body.results[0]?.series ?? []) {
-    const source = series.tags.source as Source;
-    if (!counts[source]) continue;
-    const perUser = counts[source];
-    const keys = perUser.get(series.tags.user_id) ?? new Map<string, number>();
-    perUser.set(series.tags.user_id, keys);
-    const taskColumn = series.columns.indexOf('task_id');
+  for (const series of await influxQuery(stack.influxUrl, q, stack.influxDatabase, 10_000)) {
+    const tags = series.tags ?? {};
+    const perUser = counts[tags[source] as Source];
+    if (!perUser) continue;
+    const keys = perUser.get(tags[userId]) ?? new Map<string, number>();
+    perUser.set(tags[userId], keys);
+    const taskColumn = series.columns.indexOf(taskId);
     for (const row of series.values) {
-      const key = eventKey(String(row[taskColumn]), series.tags.type);
+      const key = eventKey(String(row[taskColumn]), tags[type]);
       keys.set(key, (keys.get(key) ?? 0) + 1);
     }
   }

@@ -1,3 +1,4 @@
+import { ANALYTICS_EVENTS_QUEUE, TELEGRAF_EVENTS_QUEUE } from '@taskit/contracts';
 import type { IsolatedStack } from '../support/isolated-stack';
 import { startPrivateServers, type PrivateServers } from '../support/private-servers';
 import {
@@ -75,7 +76,7 @@ export class ChaosStack {
       async () => {
         if (!this.telegraf?.isRunning)
           throw new Error(`telegraf exited:\n${this.telegraf?.output}`);
-        return (await this.consumers('telegraf.task-events')) > 0;
+        return (await this.consumers(TELEGRAF_EVENTS_QUEUE)) > 0;
       },
       60_000,
       500,
@@ -106,7 +107,7 @@ export class ChaosStack {
         problems.push(`${service.name} ${service.url}: ${String(error)}`);
       }
     }
-    for (const queue of ['analytics.task-events', 'telegraf.task-events']) {
+    for (const queue of [ANALYTICS_EVENTS_QUEUE, TELEGRAF_EVENTS_QUEUE]) {
       const consumers = await this.consumers(queue).catch(() => 0);
       if (consumers === 0) problems.push(`no consumer on ${queue}`);
     }

@@ -1,3 +1,4 @@
+import { ANALYTICS_EVENTS_DLQ, ANALYTICS_EVENTS_QUEUE } from '@taskit/contracts';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
@@ -65,8 +66,8 @@ export interface Scenario {
   fault(stack: ChaosStack, context: { pods: Pods; load: Load }): Promise<FaultResult>;
 }
 
-const WORKER_QUEUE = 'analytics.task-events';
-const WORKER_DLQ = 'analytics.task-events.dlq';
+const WORKER_QUEUE = ANALYTICS_EVENTS_QUEUE;
+const WORKER_DLQ = ANALYTICS_EVENTS_DLQ;
 
 /** Malformed messages of every kind CONTRACT section 4 rules out, some naming a real user. */
 function poisonMessages(userId: string): string[] {

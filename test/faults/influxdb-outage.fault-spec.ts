@@ -1,3 +1,8 @@
+import {
+  ANALYTICS_EVENTS_DLQ,
+  ANALYTICS_EVENTS_QUEUE,
+  TELEGRAF_EVENTS_QUEUE,
+} from '@taskit/contracts';
 import { registeredClient } from '../support/api-client';
 import { eventually } from '../support/eventually';
 import type { IsolatedStack } from '../support/isolated-stack';
@@ -47,7 +52,7 @@ describe('fault: InfluxDB stopped while events flow', () => {
     const during = await bulkChanges(api, 4, 'during');
     // The worker holds them unacked (ready + unacked = all of them) and retries.
     await eventually(async () => {
-      expect(await brokerQueueDepth(stack.vhost, 'analytics.task-events')).toBe(total(during));
+      expect(await brokerQueueDepth(stack.vhost, ANALYTICS_EVENTS_QUEUE)).toBe(total(during));
       expect(
         await metricValue(
           analytics.url,
@@ -56,7 +61,7 @@ describe('fault: InfluxDB stopped while events flow', () => {
       ).toBeGreaterThanOrEqual(2);
     }, 30_000);
     expect(await metricValue(analytics.url, 'taskit_worker_events_acked_total')).toBe(ackedBefore);
-    expect(await brokerQueueDepth(stack.vhost, 'analytics.task-events.dlq')).toBe(0);
+    expect(await brokerQueueDepth(stack.vhost, ANALYTICS_EVENTS_DLQ)).toBe(0);
 
     await influxdb.resume();
     await expectBothSources(stack, userId, addCounts(before, during), 90_000);
@@ -64,8 +69,8 @@ describe('fault: InfluxDB stopped while events flow', () => {
       ackedBefore + total(during),
     );
     await eventually(async () => {
-      expect(await brokerQueueDepth(stack.vhost, 'analytics.task-events')).toBe(0);
-      expect(await brokerQueueDepth(stack.vhost, 'telegraf.task-events')).toBe(0);
+      expect(await brokerQueueDepth(stack.vhost, ANALYTICS_EVENTS_QUEUE)).toBe(0);
+      expect(await brokerQueueDepth(stack.vhost, TELEGRAF_EVENTS_QUEUE)).toBe(0);
     });
   }, 240_000);
 });

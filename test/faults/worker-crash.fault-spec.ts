@@ -1,3 +1,4 @@
+import { ANALYTICS_EVENTS_QUEUE } from '@taskit/contracts';
 import { randomBytes } from 'node:crypto';
 import { createIsolatedStack, type IsolatedStack } from '../support/isolated-stack';
 import {
@@ -39,7 +40,7 @@ describe('fault: the worker is SIGKILLed in the middle of a backlog', () => {
     await publishBacklog(stack.rabbitmqUrl, userId, BACKLOG);
     await waitFor(
       'the backlog in analytics.task-events',
-      async () => (await brokerQueueDepth(stack.vhost, 'analytics.task-events')) === BACKLOG,
+      async () => (await brokerQueueDepth(stack.vhost, ANALYTICS_EVENTS_QUEUE)) === BACKLOG,
       60_000,
       500,
     );
@@ -57,13 +58,13 @@ describe('fault: the worker is SIGKILLed in the middle of a backlog', () => {
     expect(pointsAtKill).toBeGreaterThan(0);
     expect(pointsAtKill).toBeLessThan(BACKLOG);
     // Unacked deliveries (written or not) are back in the queue.
-    expect(await brokerQueueDepth(stack.vhost, 'analytics.task-events')).toBeGreaterThan(0);
+    expect(await brokerQueueDepth(stack.vhost, ANALYTICS_EVENTS_QUEUE)).toBeGreaterThan(0);
 
     analytics = await startService('analytics', stack, WORKER);
     await expectBothSources(stack, userId, { 'task.created': BACKLOG }, 120_000);
     await waitFor(
       'an empty worker queue',
-      async () => (await brokerQueueDepth(stack.vhost, 'analytics.task-events')) === 0,
+      async () => (await brokerQueueDepth(stack.vhost, ANALYTICS_EVENTS_QUEUE)) === 0,
       30_000,
       500,
     );

@@ -1,16 +1,27 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import {
+  routingKeyFor,
+  TASK_EVENT_TYPES,
+  TASK_EVENTS_EXCHANGE,
+  TASK_EVENTS_MEASUREMENT,
+  TaskEventFields,
+  TaskEventTags,
+  type TaskEventType,
+} from '@taskit/contracts';
 import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
+import { influxQuery } from '../harness/influx';
 import type { IsolatedStack } from './isolated-stack';
 import { TaskEventFactory } from '../../apps/gateway/src/tasks/task-event.factory';
+import { insertTaskDocuments } from '../harness/tasks';
 import { eventually } from './eventually';
 
 const execFileAsync = promisify(execFile);
 
 /** Count per event type, for example `{ 'task.created': 3 }`. */
-export type TypeCounts = Record<string, number>;
+export type TypeCounts = Partial<Record<TaskEventType, number>>;
 
 export interface SourceCounts {
   worker: TypeCounts;
@@ -26,20 +37,15 @@ export async function influxCounts(
   stack: Pick<IsolatedStack, 'influxUrl' | 'influxDatabase'>,
   userId: string,
 ): Promise<SourceCounts> {
-  const q = `SELECT count("count") FROM "task_events" WHERE "user_id" = '${userId}' GROUP BY "source", "type"`;
-  const response = await fetch(`${stack.influxUrl}/query`, {
-    method: 'POST',
-    body: new URLSearchParams({ db: stack.influxDatabase, q, epoch: 'ns' }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!response.ok) throw new Error(`InfluxDB: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as {
-    results: { series?: { tags: Record<string, string>; values: [number, number][] }[] }[];
-  };
+  const { source, type } = TaskEventTags;
+  const q =
+    `SELECT count("${TaskEventFields.count}") FROM "${TASK_EVENTS_MEASUREMENT}" ` +
+    `WHERE "${TaskEventTags.userId}" = '${userId}' GROUP BY "${source}", "${type}"`;
   const counts: SourceCounts = { worker: {}, telegraf: {} };
-  for (const series of body.results[0]?.series ?? []) {
-    const source = series.tags.source as keyof SourceCounts;
-    if (counts[source]) counts[source][series.tags.type] = series.values[0][1];
+  for (const series of await influxQuery(stack.influxUrl, q, stack.influxDatabase, 10_000)) {
+    const tags = series.tags ?? {};
+    const perType = counts[tags[source] as keyof SourceCounts];
+    if (perType) perType[tags[type] as TaskEventType] = series.values[0][1] as number;
   }
   return counts;
 }
@@ -75,7 +81,7 @@ export async function publishRaw(
   const connection = await connect(amqpUrl);
   try {
     const channel = await connection.createConfirmChannel();
-    channel.publish('taskit.events', routingKey, Buffer.from(content), {
+    channel.publish(TASK_EVENTS_EXCHANGE, routingKey, Buffer.from(content), {
       persistent: true,
       contentType: 'application/json',
       messageId,
@@ -236,8 +242,11 @@ export async function bulkChanges(api: ApiLike, n: number, label = 'bulk'): Prom
 
 export function addCounts(...all: TypeCounts[]): TypeCounts {
   const sum: TypeCounts = {};
-  for (const counts of all)
-    for (const [type, n] of Object.entries(counts)) sum[type] = (sum[type] ?? 0) + n;
+  for (const counts of all) {
+    for (const type of TASK_EVENT_TYPES) {
+      if (counts[type] !== undefined) sum[type] = (sum[type] ?? 0) + counts[type];
+    }
+  }
   return sum;
 }
 
@@ -251,34 +260,23 @@ export async function insertOutboxTasks(
   n: number,
 ): Promise<void> {
   const factory = new TaskEventFactory();
-  const client = new mongo.MongoClient(mongodbUri, { serverSelectionTimeoutMS: 5_000 });
-  await client.connect();
-  try {
-    const now = new Date();
-    const docs = Array.from({ length: n }, (_, i) => {
-      const _id = new mongo.ObjectId();
-      return {
-        _id,
-        userId: new mongo.ObjectId(userId),
-        title: `backlog ${i}`,
-        done: false,
-        createdAt: now,
-        updatedAt: now,
-        deletedAt: null,
-        outbox: [factory.create('task.created', _id.toHexString(), userId)],
-        outboxPending: true,
-        outboxSince: now,
-      };
-    });
-    for (let i = 0; i < docs.length; i += 500) {
-      await client
-        .db()
-        .collection('tasks')
-        .insertMany(docs.slice(i, i + 500));
-    }
-  } finally {
-    await client.close();
-  }
+  const now = new Date();
+  const docs = Array.from({ length: n }, (_, i) => {
+    const _id = new mongo.ObjectId();
+    return {
+      _id,
+      userId: new mongo.ObjectId(userId),
+      title: `backlog ${i}`,
+      done: false,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      outbox: [factory.create('task.created', _id.toHexString(), userId)],
+      outboxPending: true,
+      outboxSince: now,
+    };
+  });
+  await insertTaskDocuments(mongodbUri, docs);
 }
 
 /** Ready + unacked messages of a queue on the shared broker (rabbitmqctl). */
@@ -301,8 +299,8 @@ export async function publishBacklog(amqpUrl: string, userId: string, n: number)
     for (let i = 0; i < n; i++) {
       const event = factory.create('task.created', `backlog-${i}`, userId);
       channel.publish(
-        'taskit.events',
-        event.type,
+        TASK_EVENTS_EXCHANGE,
+        routingKeyFor(event.type),
         Buffer.from(JSON.stringify({ pattern: event.type, data: event })),
         {
           persistent: true,

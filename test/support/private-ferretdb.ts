@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, RunningProcess } from './processes';
-import { isPortAnswering, RestartableServer } from './restartable-server';
+import { isPortOpen } from '../harness/ports';
+import { RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 
 const execFileAsync = promisify(execFile);
@@ -163,6 +164,6 @@ export class PrivateFerretDb extends RestartableServer {
   }
 
   protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
+    return isPortOpen(this.port);
   }
 }

@@ -4,10 +4,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createIsolatedStack, influxQuery, type IsolatedStack } from './isolated-stack';
+import { influxConfig, influxQuery } from '../harness/influx';
+import { redisServerArgs } from '../harness/redis';
+import { createIsolatedStack, type IsolatedStack } from './isolated-stack';
 import { PrivateFerretDb } from './private-ferretdb';
 import { freePort, RunningProcess, waitFor } from './processes';
-import { isPortAnswering, RestartableServer } from './restartable-server';
+import { isPortOpen } from '../harness/ports';
+import { RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 
 const execFileAsync = promisify(execFile);
@@ -155,28 +158,7 @@ export class PrivateInfluxDb {
   static async start(label: string): Promise<PrivateInfluxDb> {
     const dir = mkdtempSync(join(tmpdir(), `taskit-influx-${label}-`));
     const influx = new PrivateInfluxDb(await freePort(), dir);
-    writeFileSync(
-      join(dir, 'influxdb.conf'),
-      `reporting-disabled = true
-bind-address = "127.0.0.1:${await freePort()}"
-[meta]
-  dir = "${dir}/meta"
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:${influx.port}"
-  auth-enabled = false
-  flux-enabled = true
-  log-enabled = false
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-`,
-    );
+    writeFileSync(join(dir, 'influxdb.conf'), influxConfig(dir, influx.port, await freePort()));
     await influx.resume();
     return influx;
   }
@@ -250,29 +232,14 @@ export class PrivateRedis extends RestartableServer {
   protected spawnServer(): RunningProcess {
     const child = spawn(
       'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.dir,
-        '--daemonize',
-        'no',
-        '--loglevel',
-        'warning',
-      ],
+      [...redisServerArgs(this.port, this.dir), '--loglevel', 'warning'],
       { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new RunningProcess('private redis', child, this.port);
   }
 
   protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
+    return isPortOpen(this.port);
   }
 }
 

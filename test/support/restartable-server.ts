@@ -1,5 +1,4 @@
 import { rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { RunningProcess, waitFor } from './processes';
 
 /** A process that can be stopped and started again on the same port and data. */
@@ -59,20 +58,4 @@ export abstract class RestartableServer {
     await this.pause();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-export function isPortAnswering(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -1,3 +1,4 @@
+import { TASK_EVENTS_BINDING, TASK_EVENTS_EXCHANGE } from '@taskit/contracts';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { mongo } from 'mongoose';
 import type { IsolatedStack } from './isolated-stack';
@@ -32,7 +33,7 @@ export class TaskEventCollector {
     // checkExchange closes the channel when the exchange is missing: probe on a throw-away one.
     const probe = await this.amqp.createChannel();
     probe.on('error', () => undefined);
-    const exists = await probe.checkExchange('taskit.events').then(
+    const exists = await probe.checkExchange(TASK_EVENTS_EXCHANGE).then(
       () => true,
       () => false,
     );
@@ -40,7 +41,7 @@ export class TaskEventCollector {
       await probe.close().catch(() => undefined);
       const channel: Channel = await this.amqp.createChannel();
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-      await channel.bindQueue(queue, 'taskit.events', 'task.#');
+      await channel.bindQueue(queue, TASK_EVENTS_EXCHANGE, TASK_EVENTS_BINDING);
       await channel.consume(
         queue,
         (message) => {

@@ -1,6 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ensureDir, LOG_DIR, PID_DIR } from './paths.mts';
 
@@ -31,21 +30,7 @@ export function commandExists(command: string): boolean {
   return dirs.some((dir) => dir !== '' && existsSync(join(dir, command)));
 }
 
-export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const socket = connect({ port, host });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolvePromise(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolvePromise(false);
-    });
-    socket.once('error', () => resolvePromise(false));
-  });
-}
+export { isPortOpen } from '../../test/harness/ports.ts';
 
 export async function waitUntil(
   what: string,

@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { influxConfig } from '../../test/harness/influx.ts';
+import { redisServerArgs } from '../../test/harness/redis.ts';
 import { ensureGoBinary } from './go-build.mts';
 import { step } from './log.mts';
 import { DATA_DIR, ensureDir, STACK_DIR } from './paths.mts';
@@ -75,20 +77,7 @@ const redis: BackingService = {
   async start() {
     await ensureDebianPackage('redis-server', 'redis-server');
     const dir = ensureDir(join(DATA_DIR, 'redis'));
-    startDetached('redis', 'redis-server', [
-      '--port',
-      String(PORTS.redis),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-    ]);
+    startDetached('redis', 'redis-server', redisServerArgs(PORTS.redis, dir));
   },
   stop: () => stopByPid('redis'),
 };
@@ -225,33 +214,6 @@ const ferretdb: BackingService = {
   stop: () => stopByPid('ferretdb'),
 };
 
-function influxConfig(dir: string): string {
-  return `reporting-disabled = true
-bind-address = "127.0.0.1:0"
-
-[meta]
-  dir = "${dir}/meta"
-
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:${PORTS.influxdb}"
-  auth-enabled = false
-  flux-enabled = true
-  log-enabled = false
-
-[monitor]
-  store-enabled = false
-
-[continuous_queries]
-  enabled = false
-`;
-}
-
 const influxdb: BackingService = {
   name: 'influxdb',
   port: PORTS.influxdb,
@@ -259,7 +221,7 @@ const influxdb: BackingService = {
     const binary = await ensureGoBinary(INFLUXDB);
     const dir = ensureDir(join(DATA_DIR, 'influxdb'));
     const config = join(dir, 'influxdb.conf');
-    writeFileSync(config, influxConfig(dir));
+    writeFileSync(config, influxConfig(dir, PORTS.influxdb));
     startDetached('influxdb', binary, ['run', '-config', config]);
   },
   stop: () => stopByPid('influxdb'),

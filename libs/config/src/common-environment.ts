@@ -1,7 +1,7 @@
 // Loaded before the decorators below run: they record the property types it converts to.
 import 'reflect-metadata';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { IsUrlWithScheme } from './validators';
+import { IsUrlWithScheme } from './validators.ts';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,5 +1,5 @@
 import { ConfigModule } from '@nestjs/config';
-import type { CommonEnvironment } from './common-environment';
+import type { CommonEnvironment } from './common-environment.ts';
 
 /**
  * Nest's ConfigService over settings already validated by main.ts (or a test): it serves

@@ -1,7 +1,7 @@
 import { IsString, MinLength } from 'class-validator';
-import { CommonEnvironment } from './common-environment';
-import { ConfigurationError, validateEnvironment } from './validate-environment';
-import { IsMongoUri, IsUrlWithScheme } from './validators';
+import { CommonEnvironment } from './common-environment.ts';
+import { ConfigurationError, validateEnvironment } from './validate-environment.ts';
+import { IsMongoUri, IsUrlWithScheme } from './validators.ts';
 
 class ExampleEnvironment extends CommonEnvironment {
   override PORT = 4000;

@@ -1,2 +1,2 @@
-export * from './amqp-connection';
-export * from './topology';
+export * from './amqp-connection.ts';
+export * from './topology.ts';

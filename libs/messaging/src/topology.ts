@@ -7,7 +7,7 @@ import {
   TASK_EVENTS_EXCHANGE,
   TELEGRAF_EVENTS_DLQ,
   TELEGRAF_EVENTS_QUEUE,
-} from '@taskit/contracts';
+} from '../../contracts/src/index.ts';
 import type { Channel } from 'amqplib';
 
 /**

@@ -2,8 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { MetricsModule } from './metrics';
-import { listeningPort, serveMetricsOnOwnPort } from './metrics-port';
+import { MetricsModule } from './metrics.ts';
+import { listeningPort, serveMetricsOnOwnPort } from './metrics-port.ts';
 
 async function appWithMetrics(): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [MetricsModule] }).compile();

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY } from './metrics';
+import { METRICS_REGISTRY } from './metrics.ts';
 
 /**
  * Serves the app's registry at /metrics on a port of its own (on Kubernetes one that no

@@ -1,5 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { ShutdownState } from './health';
+import { ShutdownState } from './health.ts';
 
 /**
  * On SIGTERM or SIGINT: fail readiness at once, let in-flight work finish (`app.close()`

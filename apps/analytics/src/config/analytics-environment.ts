@@ -1,4 +1,4 @@
-import { CommonEnvironment, IsUrlWithScheme } from '@taskit/config';
+import { CommonEnvironment, INGEST_DEFAULTS, IsUrlWithScheme } from '@taskit/config';
 import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 
 /** Every setting of the analytics service, validated at start-up (CONTRACT section 2). */
@@ -25,19 +25,19 @@ export class AnalyticsEnvironment extends CommonEnvironment {
   @IsInt()
   @Min(1)
   @Max(5_000)
-  INGEST_BATCH_SIZE: number = 500;
+  INGEST_BATCH_SIZE: number = INGEST_DEFAULTS.INGEST_BATCH_SIZE;
 
   /** Unacked deliveries the worker's consumer may hold (per-consumer QoS); ≥ 2 batches. */
   @IsInt()
   @Min(1)
   @Max(20_000)
-  INGEST_PREFETCH: number = 1_000;
+  INGEST_PREFETCH: number = INGEST_DEFAULTS.INGEST_PREFETCH;
 
   /** How long a partial batch waits for more events before it is written. */
   @IsInt()
   @Min(0)
   @Max(10_000)
-  INGEST_BATCH_WAIT_MS: number = 50;
+  INGEST_BATCH_WAIT_MS: number = INGEST_DEFAULTS.INGEST_BATCH_WAIT_MS;
 
   /** Longest pause between attempts while InfluxDB refuses or cannot be reached. */
   @IsInt()

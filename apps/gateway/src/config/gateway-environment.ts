@@ -1,4 +1,9 @@
-import { CommonEnvironment, IsMongoUri, IsUrlWithScheme } from '@taskit/config';
+import {
+  CommonEnvironment,
+  DEFAULT_TASK_LIST_CACHE_TTL_SECONDS,
+  IsMongoUri,
+  IsUrlWithScheme,
+} from '@taskit/config';
 import { Type } from 'class-transformer';
 import {
   IsIn,
@@ -74,7 +79,7 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Min(1)
   @Max(86_400)
   @Type(() => Number)
-  TASK_LIST_CACHE_TTL_SECONDS = 60;
+  TASK_LIST_CACHE_TTL_SECONDS = DEFAULT_TASK_LIST_CACHE_TTL_SECONDS;
 
   /**
    * How many proxies in front of the gateway append to X-Forwarded-For, so that `req.ip` (and

@@ -3,40 +3,25 @@
  * connection, with CSRF, against the gateway (outbox relay on) and the raw write handler
  * (raw-writes.mts) on the same isolated stack, alternating rounds.
  */
-import type { Child } from './lib/processes.mts';
-import { createBenchStack, type BenchStack } from './lib/stack.mts';
-import { mean, round } from './lib/stats.mts';
-import type { LoadJob, LoadResult } from './load.mts';
+import type { LoadJob } from '../load.mts';
+import { measureLoad, summarize, type Measured } from '../lib/measure.mts';
+import { createBenchStack, startGateway, startRawServer } from '../lib/services.mts';
+import { CONFIG, progress } from '../lib/settings.mts';
+import { round } from '../lib/stats.mts';
+import { registerUsers } from '../lib/users.mts';
 
-type Measured = LoadResult & { cpuMsPerRequest: number };
-
-export interface WritesDeps {
-  config: { connections: number; warmupS: number; durationS: number; rounds: number };
-  progress(message: string): void;
-  startGateway(stack: BenchStack): Promise<Child>;
-  startRawServer(stack: BenchStack): Promise<Child>;
-  registerUsers(
-    baseUrl: string,
-    n: number,
-    label: string,
-  ): Promise<{ cookie: string; csrf: string }[]>;
-  measureLoad(name: string, job: LoadJob, pid: number | undefined): Promise<Measured>;
-  onCleanup(cleanup: () => Promise<void>): void;
-}
-
-export async function runWrites(deps: WritesDeps) {
-  const c = deps.config;
+export async function writesPart() {
+  const c = CONFIG.writes;
   const stack = await createBenchStack('writes');
-  deps.onCleanup(() => stack.cleanup());
-  deps.progress(`writes: isolated stack ${stack.id}; gateway (relay on) and raw server`);
-  const gateway = await deps.startGateway(stack);
-  const raw = await deps.startRawServer(stack);
-  const users = (await deps.registerUsers(gateway.url, c.connections, 'writes')).map(
+  progress(`writes: isolated stack ${stack.id}; gateway (relay on) and raw server`);
+  const gateway = await startGateway(stack);
+  const raw = await startRawServer(stack);
+  const users = (await registerUsers(gateway.url, c.connections, 'writes')).map(
     ({ cookie, csrf }) => ({ cookie, csrf }),
   );
   const targets = {
-    gateway: { url: gateway.url, path: '/api/tasks', pid: gateway.process.pid },
-    raw: { url: raw.url, path: '/raw-writes/api/tasks', pid: raw.process.pid },
+    gateway: { url: gateway.url, path: '/api/tasks', pid: gateway.child.pid },
+    raw: { url: raw.url, path: '/raw-writes/api/tasks', pid: raw.child.pid },
   };
   const job = (name: keyof typeof targets, durationS: number): LoadJob => ({
     mode: 'writes',
@@ -48,28 +33,24 @@ export async function runWrites(deps: WritesDeps) {
   });
   const runs: Record<keyof typeof targets, Measured[]> = { gateway: [], raw: [] };
   for (const name of ['gateway', 'raw'] as const) {
-    deps.progress(`writes: warm-up ${name} (${c.warmupS} s)`);
-    await deps.measureLoad(`writes-warmup-${name}`, job(name, c.warmupS), targets[name].pid);
+    progress(`writes: warm-up ${name} (${c.warmupS} s)`);
+    await measureLoad(`writes-warmup-${name}`, job(name, c.warmupS), targets[name].pid);
   }
   for (let r = 0; r < c.rounds; r++) {
     const order = r % 2 === 0 ? (['gateway', 'raw'] as const) : (['raw', 'gateway'] as const);
     for (const name of order) {
-      deps.progress(`writes: round ${r + 1}/${c.rounds}, ${name}, ${c.durationS} s`);
+      progress(`writes: round ${r + 1}/${c.rounds}, ${name}, ${c.durationS} s`);
       runs[name].push(
-        await deps.measureLoad(`writes-${name}`, job(name, c.durationS), targets[name].pid),
+        await measureLoad(`writes-${name}`, job(name, c.durationS), targets[name].pid),
       );
     }
   }
-  await gateway.stop();
-  await raw.stop();
+  await gateway.stop('SIGTERM', 15_000);
+  await raw.stop('SIGTERM', 15_000);
   await stack.cleanup();
 
   const sum = (rs: Measured[]) => ({
-    rps: round(mean(rs.map((r) => r.rps))),
-    p50_ms: round(mean(rs.map((r) => r.latencyMs.p50))),
-    p99_ms: round(mean(rs.map((r) => r.latencyMs.p99))),
-    errors: rs.reduce((s, r) => s + r.non2xx + r.errors, 0),
-    cpu_ms_per_request: round(mean(rs.map((r) => r.cpuMsPerRequest)), 3),
+    ...summarize(rs),
     status_codes: rs.reduce<Record<string, number>>((all, r) => {
       for (const [code, n] of Object.entries(r.statusCodes)) all[code] = (all[code] ?? 0) + n;
       return all;
@@ -102,7 +83,7 @@ export async function runWrites(deps: WritesDeps) {
   };
 }
 
-export function writesTable(w: Awaited<ReturnType<typeof runWrites>>): string[] {
+export function writesTable(w: Awaited<ReturnType<typeof writesPart>>): string[] {
   return [
     `Writes (create, complete, delete), ${w.setup.connections} connections, ${w.setup.rounds} x ${w.setup.duration_s} s`,
     `gateway ${w.gateway_rps} req/s, p99 ${w.gateway_p99_ms} ms, errors ${w.errors}; ` +

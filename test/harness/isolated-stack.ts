@@ -3,18 +3,24 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { mongo } from 'mongoose';
 import { createClient } from 'redis';
-import { SERVICE_URLS } from '../../tools/stack/services.mts';
-import { influxQuery } from './influx.mts';
+import { influxQuery } from './influx.ts';
 
 const execFileAsync = promisify(execFile);
 
+/** Where the shared servers listen (set by `npm test`, or the local stack's ports for the benchmark). */
+export interface SharedServers {
+  mongodbUrl: string;
+  redisUrl: string;
+  rabbitmqUrl: string;
+  influxUrl: string;
+}
+
 /**
- * One benchmark part's private slice of the shared servers, as the tests make them
- * (test/support/isolated-stack.ts): its own MongoDB database, Redis key prefix, RabbitMQ
- * virtual host and InfluxDB database, all removed by `cleanup()`. A running `npm run up`
- * stack is never touched.
+ * One test file's or benchmark part's private slice of the real services: its own MongoDB
+ * database, Redis key prefix, RabbitMQ virtual host and InfluxDB database, so that runs never
+ * disturb each other or a running `npm run up` stack. `cleanup()` removes all of it.
  */
-export interface BenchStack {
+export interface IsolatedStack {
   id: string;
   mongodbUri: string;
   redisUrl: string;
@@ -23,6 +29,7 @@ export interface BenchStack {
   vhost: string;
   influxUrl: string;
   influxDatabase: string;
+  /** The bucket as InfluxDB 1.8's 2.x API names it: database/retention policy. */
   influxBucket: string;
   cleanup(): Promise<void>;
 }
@@ -31,28 +38,37 @@ async function rabbitmqctl(...args: string[]): Promise<void> {
   await execFileAsync('rabbitmqctl', ['-q', ...args], { timeout: 60_000 });
 }
 
-export async function createBenchStack(label: string): Promise<BenchStack> {
-  const id = `${label}_${randomBytes(4).toString('hex')}`;
-  const vhost = `taskit-bench-${id}`;
-  const influxDatabase = `taskit_bench_${id}`;
+/** `owner` names who made it (`test`, `bench`): it is part of every name. */
+export async function createIsolatedStack(
+  label: string,
+  servers: SharedServers,
+  owner: string,
+): Promise<IsolatedStack> {
+  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const vhost = `taskit-${owner}-${id}`;
+  const influxDatabase = `taskit_${owner}_${id}`;
+
   await rabbitmqctl('add_vhost', vhost);
   await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
-  await influxQuery(SERVICE_URLS.influxdb, `CREATE DATABASE "${influxDatabase}"`);
-  const amqp = new URL(SERVICE_URLS.rabbitmq);
+  await influxQuery(servers.influxUrl, `CREATE DATABASE "${influxDatabase}"`);
+
+  const amqp = new URL(servers.rabbitmqUrl);
   amqp.pathname = `/${encodeURIComponent(vhost)}`;
-  const mongodbUri = `${SERVICE_URLS.mongodb}/taskit_bench_${id}`;
-  const redisPrefix = `taskit-bench:${id}:`;
+  const mongodbUri = `${servers.mongodbUrl}/taskit_${owner}_${id}`;
+  const redisPrefix = `taskit-${owner}:${id}:`;
   let cleaned = false;
+
   return {
     id,
     mongodbUri,
-    redisUrl: SERVICE_URLS.redis,
+    redisUrl: servers.redisUrl,
     redisPrefix,
     rabbitmqUrl: amqp.toString(),
     vhost,
-    influxUrl: SERVICE_URLS.influxdb,
+    influxUrl: servers.influxUrl,
     influxDatabase,
     influxBucket: `${influxDatabase}/autogen`,
+    /** Removes every part it can, then reports all that failed. */
     async cleanup() {
       if (cleaned) return;
       cleaned = true;
@@ -74,7 +90,7 @@ export async function createBenchStack(label: string): Promise<BenchStack> {
         }
       });
       await attempt('redis', async () => {
-        const redis = createClient({ url: SERVICE_URLS.redis });
+        const redis = createClient({ url: servers.redisUrl });
         await redis.connect();
         try {
           for await (const keys of redis.scanIterator({ MATCH: `${redisPrefix}*`, COUNT: 1000 })) {
@@ -86,7 +102,7 @@ export async function createBenchStack(label: string): Promise<BenchStack> {
       });
       await attempt('rabbitmq', () => rabbitmqctl('delete_vhost', vhost));
       await attempt('influxdb', () =>
-        influxQuery(SERVICE_URLS.influxdb, `DROP DATABASE "${influxDatabase}"`),
+        influxQuery(servers.influxUrl, `DROP DATABASE "${influxDatabase}"`),
       );
       if (problems.length > 0) throw new Error(`cleanup of ${id}: ${problems.join('; ')}`);
     },

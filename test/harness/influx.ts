@@ -1,4 +1,4 @@
-/** InfluxDB 1.8's /query endpoint (InfluxQL), JSON results. */
+/** InfluxDB 1.8: its /query endpoint (InfluxQL, JSON results) and its configuration file. */
 export interface InfluxSeries {
   name?: string;
   tags?: Record<string, string>;
@@ -11,6 +11,7 @@ interface InfluxResponse {
   error?: string;
 }
 
+/** The first statement's series; an error of InfluxDB (HTTP or in the body) throws. */
 export async function influxQuery(
   influxUrl: string,
   q: string,
@@ -36,4 +37,36 @@ export async function influxScalar(influxUrl: string, db: string, q: string): Pr
   const series = await influxQuery(influxUrl, q, db);
   const value = series[0]?.values[0]?.[1];
   return typeof value === 'number' ? value : 0;
+}
+
+/**
+ * influxd's configuration: data under `dir`, HTTP API (Flux on, auth off) on `httpPort`, the
+ * RPC/backup listener on `rpcPort` (0: any free one). The local stack and the fault tests'
+ * private servers run the same.
+ */
+export function influxConfig(dir: string, httpPort: number, rpcPort = 0): string {
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = "${dir}/meta"
+
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  auth-enabled = false
+  flux-enabled = true
+  log-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[continuous_queries]
+  enabled = false
+`;
 }

@@ -1,0 +1,82 @@
+/**
+ * The `e2e` part (CONTRACT section 8): an open-loop generator (e2e-load.mts) creates tasks
+ * through the gateway at a fixed rate; the lag is from each 201 to the task's worker point
+ * being queryable in InfluxDB.
+ */
+import type { IsolatedStack } from '../../test/harness/isolated-stack.ts';
+import type { E2eJob, E2eResult } from '../e2e-load.mts';
+import { runScript } from '../lib/processes.mts';
+import { createBenchStack, startAnalytics, startGateway } from '../lib/services.mts';
+import { CONFIG, progress } from '../lib/settings.mts';
+import { round } from '../lib/stats.mts';
+import { registerUsers, type BenchUser } from '../lib/users.mts';
+
+async function e2ePhase(
+  gatewayUrl: string,
+  stack: IsolatedStack,
+  users: BenchUser[],
+  ratePerS: number,
+  durationS: number,
+) {
+  const c = CONFIG.e2e;
+  progress(
+    `e2e: ${ratePerS} task creations/s for ${durationS} s through POST /api/tasks; polling InfluxDB every ${c.pollMs} ms`,
+  );
+  const job: E2eJob = {
+    url: gatewayUrl,
+    users: users.map(({ cookie, csrf }) => ({ cookie, csrf })),
+    ratePerS,
+    durationS,
+    maxInflight: c.maxInflight,
+    influxUrl: stack.influxUrl,
+    influxDatabase: stack.influxDatabase,
+    pollMs: c.pollMs,
+    drainTimeoutS: c.drainTimeoutS,
+  };
+  const result = await runScript<E2eResult>('e2e-load', 'e2e-load.mts', job);
+  progress(
+    `  e2e: ${result.created} created (${round(result.achieved_rate_per_s)}/s), lag p50 ${round(result.lag_p50_ms)} ms, ` +
+      `p99 ${round(result.lag_p99_ms)} ms, unseen ${result.unseen}`,
+  );
+  return {
+    rate_per_s: ratePerS,
+    duration_s: durationS,
+    achieved_per_s: round(result.achieved_rate_per_s),
+    p50_ms: round(result.lag_p50_ms),
+    p99_ms: round(result.lag_p99_ms),
+    unseen: result.unseen,
+    created: result.created,
+    failed: result.failed,
+    skipped_inflight_limit: result.skipped_inflight_limit,
+    lag_p90_ms: round(result.lag_p90_ms),
+    lag_max_ms: round(result.lag_max_ms),
+    create_http_p50_ms: round(result.http_p50_ms),
+    create_http_p99_ms: round(result.http_p99_ms),
+    poll_query_p50_ms: round(result.poll_query_p50_ms),
+    status_codes: result.status_codes,
+  };
+}
+
+export async function e2ePart() {
+  const c = CONFIG.e2e;
+  const stack = await createBenchStack('e2e');
+  progress(`e2e: isolated stack ${stack.id}; starting analytics (worker), then the gateway`);
+  const analytics = await startAnalytics(stack);
+  const gateway = await startGateway(stack);
+  const users = await registerUsers(gateway.url, c.users, 'e2e');
+  const sustained = await e2ePhase(gateway.url, stack, users, c.ratePerS, c.durationS);
+  const atTarget =
+    c.ratePerS < c.targetRatePerS
+      ? await e2ePhase(gateway.url, stack, users, c.targetRatePerS, c.targetDurationS)
+      : undefined;
+  await gateway.stop('SIGTERM', 15_000);
+  await analytics.stop('SIGTERM', 15_000);
+  await stack.cleanup();
+  return {
+    ...sustained,
+    poll_interval_ms: c.pollMs,
+    measured:
+      'from the 201 response to the first InfluxDB query answer (every 50 ms) holding the worker point of the task',
+    ...(atTarget ? { at_target_rate: atTarget } : {}),
+  };
+}
