@@ -126,6 +126,17 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
     expect(await stored(_id)).toBeNull();
   });
 
+  it('settle removes a tombstone whose task.deleted was published before its last event', async () => {
+    const id = new Types.ObjectId();
+    const { _id, events } = await insertTask(
+      [event('task.created', id), event('task.deleted', id)],
+      new Date(),
+    );
+    await store.settle(_id.toHexString(), [events[1]]);
+    await store.settle(_id.toHexString(), [events[0]]);
+    expect(await stored(_id)).toBeNull();
+  });
+
   it('settle of a tombstone with an unpublished event keeps it', async () => {
     const id = new Types.ObjectId();
     const { _id, events } = await insertTask(

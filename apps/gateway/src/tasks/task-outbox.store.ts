@@ -88,7 +88,8 @@ export class TaskOutboxStore implements OutboxStore {
         const removed = await this.tasks.deleteOne({ ...exactly, deletedAt: { $ne: null } });
         if (removed.deletedCount === 1) return;
       } else {
-        const cleared = await this.tasks.updateOne(exactly, EMPTIED);
+        // Not on a tombstone: one whose task.deleted went out before these must be removed.
+        const cleared = await this.tasks.updateOne({ ...exactly, deletedAt: null }, EMPTIED);
         if (cleared.matchedCount === 1) return;
       }
       await this.settleRead(_id, new Set(published.map((event) => event.eventId)), held);
