@@ -3,3 +3,4 @@ export * from './metrics';
 export * from './health';
 export * from './shutdown';
 export * from './metrics-port';
+export * from './trace-context';
