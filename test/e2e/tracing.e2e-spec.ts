@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { ApiClient, registeredClient } from '../support/api-client';
-import { eventually } from '../support/eventually';
 import { createIsolatedStack, type IsolatedStack } from '../support/isolated-stack';
 import {
   descendsFrom,
-  fetchTrace,
   onlySpan,
   parentOf,
   searchTraceIds,
   serviceOf,
   tag,
-  traceIdLogged,
+  tracedRequest,
+  traceWhen,
   tracingSettings,
   type JaegerSpan,
   type JaegerTrace,
@@ -50,43 +48,19 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
     await stack?.cleanup();
   });
 
-  const diagnostics = (trace?: JaegerTrace) =>
-    `\n--- trace ---\n${JSON.stringify(
-      trace?.spans.map((s) => [serviceOf(trace, s), s.operationName, s.spanID, s.references]),
-    )}\n--- gateway ---\n${gateway.output.slice(-3000)}\n--- analytics ---\n${analytics.output.slice(-3000)}`;
-
-  /** Sends a request with its own X-Request-Id and returns the trace id its log line names. */
-  async function tracedRequest(send: (headers: Record<string, string>) => Promise<unknown>) {
-    const requestId = `tracing-${randomUUID()}`;
-    await send({ 'x-request-id': requestId });
-    let traceId: string | undefined;
-    await eventually(() => {
-      traceId = traceIdLogged(gateway.output, requestId);
-      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  const traceWith = (traceId: string, complete: (trace: JaegerTrace) => void) =>
+    traceWhen(traceId, complete).catch((error: Error) => {
+      throw new Error(
+        `${error.message}\n--- gateway ---\n${gateway.output.slice(-3000)}\n--- analytics ---\n${analytics.output.slice(-3000)}`,
+      );
     });
-    return traceId!;
-  }
-
-  async function traceWith(traceId: string, complete: (trace: JaegerTrace) => void) {
-    let trace: JaegerTrace | undefined;
-    await eventually(
-      async () => {
-        trace = await fetchTrace(traceId);
-        expect(trace).toBeDefined();
-        complete(trace!);
-      },
-      10_000,
-      250,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}${diagnostics(trace)}`);
-    });
-    return trace!;
-  }
+  const traced = (send: (headers: Record<string, string>) => Promise<unknown>) =>
+    tracedRequest(gateway, send);
 
   it('follows a task change from the HTTP request through the outbox and RabbitMQ to InfluxDB', async () => {
     const created = await api.post('/api/tasks', { title: 'traced' });
     expect(created.status).toBe(201);
-    const traceId = await tracedRequest((headers) =>
+    const traceId = await traced((headers) =>
       api.patch(`/api/tasks/${created.body.id}`, { done: true }, { headers }),
     );
 
@@ -123,7 +97,7 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
   });
 
   it('carries the trace across the analytics RPC', async () => {
-    const traceId = await tracedRequest(async (headers) => {
+    const traceId = await traced(async (headers) => {
       const summary = await api.get('/api/analytics/summary', { query: 'range=1h', headers });
       expect(summary.status).toBe(200);
     });
@@ -141,7 +115,7 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
   });
 
   it('writes the ids of the active span into the log lines', async () => {
-    const traceId = await tracedRequest((headers) => api.get('/api/tasks', { headers }));
+    const traceId = await traced((headers) => api.get('/api/tasks', { headers }));
     const trace = await traceWith(traceId, (t) => expect(t.spans.length).toBeGreaterThan(0));
     const line = gateway.output
       .split('\n')

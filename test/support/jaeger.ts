@@ -1,4 +1,7 @@
 /** Reading traces back from Jaeger's query API (the one `npm test` runs, CONTRACT section 10). */
+import { randomUUID } from 'node:crypto';
+import { eventually } from './eventually';
+import type { RunningProcess } from './processes';
 
 export interface JaegerSpan {
   traceID: string;
@@ -114,4 +117,44 @@ export function traceIdLogged(output: string, requestId: string): string | undef
     }
   }
   return undefined;
+}
+
+/**
+ * Sends a request with its own X-Request-Id through `send` and returns the trace id that the
+ * gateway's log line for it names.
+ */
+export async function tracedRequest(
+  gateway: RunningProcess,
+  send: (headers: Record<string, string>) => Promise<unknown>,
+): Promise<string> {
+  const requestId = `tracing-${randomUUID()}`;
+  await send({ 'x-request-id': requestId });
+  let traceId: string | undefined;
+  await eventually(() => {
+    traceId = traceIdLogged(gateway.output, requestId);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+  return traceId!;
+}
+
+/** Polls Jaeger until the trace exists and passes `complete`; the error lists its spans. */
+export async function traceWhen(
+  traceId: string,
+  complete: (trace: JaegerTrace) => void,
+  timeoutMs = 10_000,
+): Promise<JaegerTrace> {
+  let trace: JaegerTrace | undefined;
+  await eventually(
+    async () => {
+      trace = await fetchTrace(traceId);
+      expect(trace).toBeDefined();
+      complete(trace!);
+    },
+    timeoutMs,
+    250,
+  ).catch((error: Error) => {
+    const spans = trace?.spans.map((s) => [serviceOf(trace!, s), s.operationName, s.references]);
+    throw new Error(`${error.message}\n--- trace ${traceId} ---\n${JSON.stringify(spans)}`);
+  });
+  return trace!;
 }
