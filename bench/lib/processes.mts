@@ -72,9 +72,20 @@ export async function stopAllChildren(): Promise<void> {
   await Promise.all([...children].map((child) => child.stop(5_000)));
 }
 
-/** The environment children get: PATH and HOME only, plus `env`. */
+/**
+ * The environment children get: PATH and HOME only, the OTEL_* settings of the run (tracing
+ * on, to measure its cost; README, "Tracing"), plus `env`.
+ */
 export function childEnv(env: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+  const tracing = Object.entries(process.env).filter(
+    (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+  );
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...Object.fromEntries(tracing),
+    ...env,
+  };
 }
 
 export function startProcess(
