@@ -8,7 +8,6 @@
  *
  * Defaults: the `npm run up` stack (gateway :3000, Jaeger :16686).
  */
-import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 interface Span {
@@ -132,7 +131,6 @@ const task = await api('POST', '/api/tasks', { title: 'follow me in Jaeger' });
 await api('PATCH', `/api/tasks/${String(task.id)}`, { done: true });
 const trace = await latestTrace(since);
 const svg = waterfall(trace);
-writeFileSync(out.replace(/\.png$/, '.svg'), svg);
 const browser = await chromium.launch({ executablePath: chromiumPath });
 try {
   const page = await browser.newPage({ deviceScaleFactor: 2 });
