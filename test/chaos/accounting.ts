@@ -57,10 +57,15 @@ function expectedCounts(user: SimUser, before = Infinity): Map<string, number> {
 }
 
 /** Whether every event of a 2xx answered before `before` is in InfluxDB in both sources. */
-export function allPresent(points: PointCounts, users: SimUser[], before: number): boolean {
+export function allPresent(
+  points: PointCounts,
+  users: SimUser[],
+  before: number,
+  sources: readonly Source[] = SOURCES,
+): boolean {
   return users.every((user) => {
     const expected = expectedCounts(user, before);
-    return SOURCES.every((source) => {
+    return sources.every((source) => {
       const found = points[source].get(user.id) ?? new Map<string, number>();
       return [...expected].every(([key, n]) => (found.get(key) ?? 0) >= n);
     });

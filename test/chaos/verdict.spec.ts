@@ -40,6 +40,11 @@ describe('chaos verdict', () => {
     ['loses an event', { lost: 1, events_in_influx_worker: 1330 }, 'lost 1 event(s)'],
     ['duplicates an event', { duplicates: 2 }, 'duplicated 2 event(s)'],
     ['answers a 500', { http_5xx: 4, http_503: 3 }, 'answered 1 5xx other than 503'],
+    [
+      'drops a request it accepted',
+      { dropped_connections: 1 },
+      'dropped 1 request(s) without an answer',
+    ],
     ['misses its recovery bound', { recovered_s: 15.1 }, 'recovered in 15.1 s (bound 15 s)'],
     ['never recovers', { recovered_s: null }, 'never recovered'],
   ])('fails a scenario that %s', (_, overrides, problem) => {

@@ -11,6 +11,9 @@ export function scenarioProblems(entry: ChaosEntry): string[] {
   if (entry.duplicates > 0) problems.push(`duplicated ${entry.duplicates} event(s)`);
   const other5xx = entry.http_5xx - entry.http_503;
   if (other5xx > 0) problems.push(`answered ${other5xx} 5xx other than 503`);
+  if (entry.dropped_connections > 0) {
+    problems.push(`dropped ${entry.dropped_connections} request(s) without an answer`);
+  }
   if (entry.recovered_s === null) problems.push('never recovered');
   else if (entry.recovered_s > RECOVERY_BOUND_S) {
     problems.push(`recovered in ${entry.recovered_s} s (bound ${RECOVERY_BOUND_S} s)`);

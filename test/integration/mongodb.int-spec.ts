@@ -1,41 +1,169 @@
-import { Schema, createConnection, type Connection } from 'mongoose';
+import { randomUUID } from 'node:crypto';
+import type { TaskEvent } from '@taskit/contracts';
+import { createConnection, Types, type Connection, type Model } from 'mongoose';
+import { Registry } from 'prom-client';
+import { createClient } from 'redis';
+import { RedisLockStore } from '../../apps/gateway/src/tasks/redis-lock-store';
+import { TaskOutboxStore } from '../../apps/gateway/src/tasks/task-outbox.store';
+import { withEvents } from '../../apps/gateway/src/tasks/task-outbox';
+import { Task, TaskSchema } from '../../apps/gateway/src/tasks/task.schema';
+import { TaskWriteLock } from '../../apps/gateway/src/tasks/task-write-lock';
+import type { RedisClient } from '../../apps/gateway/src/redis/redis.module';
+import { User, UserSchema } from '../../apps/gateway/src/users/user.schema';
 import { createIsolatedStack, type IsolatedStack } from '../support/isolated-stack';
 
-interface Account {
-  email: string;
-  visits: number;
-}
-
-describe('MongoDB wire protocol (FerretDB) through Mongoose', () => {
+/** The gateway's schemas, their indexes and the outbox store on the MongoDB-protocol server. */
+describe('task and user collections on the MongoDB-protocol server (FerretDB locally)', () => {
   let stack: IsolatedStack;
   let connection: Connection;
+  let redis: RedisClient;
+  let tasks: Model<Task>;
+  let store: TaskOutboxStore;
+  /** The commands the store sent, by name, since the last reset. */
+  let commands: string[] = [];
 
   beforeAll(async () => {
     stack = await createIsolatedStack('mongo');
-    connection = await createConnection(stack.mongodbUri).asPromise();
+    connection = await createConnection(stack.mongodbUri, { monitorCommands: true }).asPromise();
+    connection.getClient().on('commandStarted', (event) => commands.push(event.commandName));
+    redis = createClient({ url: stack.redisUrl });
+    await redis.connect();
+    tasks = connection.model<Task>(Task.name, TaskSchema);
+    await tasks.init();
+    const lock = new TaskWriteLock(new RedisLockStore(redis), stack.redisPrefix);
+    store = new TaskOutboxStore(tasks, lock, new Registry());
   });
 
   afterAll(async () => {
     await connection.close();
+    await redis.close();
     await stack.cleanup();
   });
 
-  it('writes and reads a document and enforces a unique index', async () => {
-    const schema = new Schema<Account>({
-      email: { type: String, required: true, unique: true },
-      visits: { type: Number, default: 0 },
+  const userId = new Types.ObjectId();
+  const event = (type: TaskEvent['type'], taskId: Types.ObjectId): TaskEvent => ({
+    eventId: randomUUID(),
+    type,
+    taskId: taskId.toHexString(),
+    userId: userId.toHexString(),
+    occurredAt: new Date().toISOString(),
+    version: 1,
+  });
+
+  async function insertTask(outbox: TaskEvent[], deletedAt: Date | null = null) {
+    const _id = new Types.ObjectId();
+    const now = new Date();
+    const events = outbox.map((e) => ({ ...e, taskId: _id.toHexString() }));
+    await tasks.collection.insertOne({
+      _id,
+      userId,
+      title: 'write the report',
+      done: false,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt,
+      outbox: events,
+      outboxPending: events.length > 0,
+      ...(events.length > 0 ? { outboxSince: now } : {}),
     });
-    const Accounts = connection.model<Account>('Account', schema);
-    await Accounts.init(); // builds the unique index before the writes below
+    return { _id, events };
+  }
 
-    await Accounts.create({ email: 'ada@example.com' });
-    await Accounts.updateOne({ email: 'ada@example.com' }, { $inc: { visits: 2 } });
-    const found = await Accounts.findOne({ email: 'ada@example.com' }).lean();
-    expect(found).toMatchObject({ email: 'ada@example.com', visits: 2 });
+  const stored = (_id: Types.ObjectId) =>
+    tasks.collection.findOne<Task & { outboxSince?: Date }>({ _id });
 
-    await expect(Accounts.create({ email: 'ada@example.com' })).rejects.toMatchObject({
+  it('creates the list and sweep indexes of the schema', async () => {
+    const keys = (await tasks.collection.indexes()).map((index) => index.key);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        { userId: 1, deletedAt: 1, createdAt: 1, _id: 1 },
+        { userId: 1, deletedAt: 1, done: 1, createdAt: 1, _id: 1 },
+        { outboxPending: 1, outboxSince: 1 },
+      ]),
+    );
+  });
+
+  it('withEvents appends to the outbox and keeps the oldest outboxSince', async () => {
+    const { _id, events } = await insertTask([event('task.created', new Types.ObjectId())]);
+    const later = new Date(Date.now() + 60_000);
+    const completed = event('task.completed', _id);
+    await tasks.updateOne({ _id }, withEvents({ $set: { done: true } }, [completed], later));
+    const document = await stored(_id);
+    expect(document?.outbox.map((e) => e.eventId)).toEqual([events[0].eventId, completed.eventId]);
+    expect(document?.outboxSince?.getTime()).toBeLessThan(later.getTime());
+    expect(document).toMatchObject({ done: true, outboxPending: true });
+  });
+
+  it('settle clears an outbox that holds exactly the published events in one write', async () => {
+    const { _id, events } = await insertTask([event('task.created', new Types.ObjectId())]);
+    commands = [];
+    await store.settle(_id.toHexString(), events);
+    expect(commands).toEqual(['update']);
+    const document = await stored(_id);
+    expect(document).toMatchObject({ outbox: [], outboxPending: false });
+    expect(document).not.toHaveProperty('outboxSince');
+  });
+
+  it('settle keeps the events that arrived after the publish', async () => {
+    const first = event('task.created', new Types.ObjectId());
+    const second = event('task.completed', new Types.ObjectId());
+    const { _id, events } = await insertTask([first, second]);
+    await store.settle(_id.toHexString(), [events[0]]);
+    const document = await stored(_id);
+    expect(document?.outbox.map((e) => e.eventId)).toEqual([second.eventId]);
+    expect(document?.outboxPending).toBe(true);
+  });
+
+  it('settle removes a tombstone once its task.deleted is published, in one write', async () => {
+    const id = new Types.ObjectId();
+    const { _id, events } = await insertTask(
+      [event('task.created', id), event('task.deleted', id)],
+      new Date(),
+    );
+    commands = [];
+    await store.settle(_id.toHexString(), events);
+    expect(commands).toEqual(['delete']);
+    expect(await stored(_id)).toBeNull();
+  });
+
+  it('settle of a tombstone with an unpublished event keeps it', async () => {
+    const id = new Types.ObjectId();
+    const { _id, events } = await insertTask(
+      [event('task.completed', id), event('task.deleted', id)],
+      new Date(),
+    );
+    await store.settle(_id.toHexString(), [events[1]]);
+    const document = await stored(_id);
+    expect(document?.outbox.map((e) => e.eventId)).toEqual([events[0].eventId]);
+  });
+
+  it('pending lists the documents with events recorded before the cut-off, with their events', async () => {
+    await tasks.deleteMany({});
+    const older = await insertTask([event('task.created', new Types.ObjectId())]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const newer = await insertTask([event('task.created', new Types.ObjectId())]);
+    await insertTask([]);
+    const found = await store.pending(new Date(Date.now() + 1_000), 10);
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    expect(found.sort(byId)).toEqual(
+      [
+        { id: older._id.toHexString(), events: older.events },
+        { id: newer._id.toHexString(), events: newer.events },
+      ].sort(byId),
+    );
+    expect(await store.pending(new Date(0), 10)).toEqual([]);
+    expect(await store.backlog()).toMatchObject({ events: 2 });
+  });
+
+  it("the users schema's unique index refuses a second account with the same email", async () => {
+    const users = connection.model(User.name, UserSchema);
+    await users.init();
+    await users.create({ email: 'ada@example.com', passwordHash: 'x' });
+    await expect(
+      users.create({ email: 'ada@example.com', passwordHash: 'y' }),
+    ).rejects.toMatchObject({
       code: 11000,
     });
-    expect(await Accounts.countDocuments()).toBe(1);
+    expect(await users.countDocuments()).toBe(1);
   });
 });

@@ -80,8 +80,20 @@ export class PrivatePostgres extends RestartableServer {
     return new RunningProcess('private postgresql', child, this.port);
   }
 
-  protected isUp(): Promise<boolean> {
-    return isPortAnswering(this.port);
+  /** Accepting connections: the port opens before recovery ends ("the database system is starting up"). */
+  protected async isUp(): Promise<boolean> {
+    try {
+      await execFileAsync(postgresBin('pg_isready'), [
+        '-q',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client). */

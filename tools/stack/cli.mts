@@ -25,8 +25,8 @@ import { FERRETDB, INFLUXDB, TELEGRAF } from './versions.mts';
 
 const DOCTOR_ENTRY = 'dist/apps/gateway/src/doctor/main.js';
 
-/** Jest projects that run only on request (`npm run chaos`, `npm run bench`), never in `npm test`. */
-const ON_REQUEST_PROJECTS = ['chaos', 'bench'];
+/** Jest projects that run only on request (`npm run chaos`), never in `npm test`. */
+const ON_REQUEST_PROJECTS = ['chaos'];
 
 function selectedProjects(jestArgs: string[]): string[] | undefined {
   const index = jestArgs.findIndex(

@@ -1,6 +1,12 @@
 // Rules on rendered objects beyond the pod basics (lib/k8s.mjs): network policy peers,
 // where metrics are scraped, and the paths images write under a read-only root.
-import { key, matches } from './k8s.mjs';
+/** `Kind/name` of a rendered object. */
+export const key = (o) => `${o.kind}/${o.metadata?.name}`;
+
+/** A non-empty `matchLabels` selector that selects these labels. */
+export const matches = (selector, labels) =>
+  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
+  Object.keys(selector?.matchLabels ?? {}).length > 0;
 
 /**
  * Every rule names its peers (no `to`/`from` admits any address on those ports), and an

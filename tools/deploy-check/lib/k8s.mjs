@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { CheckFailure, run, runOk } from './harness.mjs';
-import { networkPolicyViolations, scrapeViolations, writablePathViolations } from './k8s-rules.mjs';
+import {
+  key,
+  matches,
+  networkPolicyViolations,
+  scrapeViolations,
+  writablePathViolations,
+} from './k8s-rules.mjs';
 
 export const KUBERNETES_VERSION = '1.32.2';
 
@@ -103,11 +109,6 @@ export function kubeconform(binary, schemasDir, file) {
     problems.push(result.stderr.trim() || `kubeconform exited ${result.status}`);
   return { problems, summary: report.summary ?? {} };
 }
-
-export const key = (o) => `${o.kind}/${o.metadata?.name}`;
-export const matches = (selector, labels) =>
-  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
-  Object.keys(selector?.matchLabels ?? {}).length > 0;
 
 /** Taskit's policies over one rendered overlay; returns the list of violations. */
 export function policyViolations(objects, overlay) {

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { HealthIndicator } from '@taskit/observability';
@@ -39,5 +39,3 @@ export class InfluxHealthIndicator implements HealthIndicator {
   exports: [INFLUX_CLIENT],
 })
 export class InfluxModule {}
-
-export { Inject as InjectInflux };

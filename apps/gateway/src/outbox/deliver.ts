@@ -30,26 +30,23 @@ export async function deliver(
   const confirmed = await Promise.all(
     documents.map(async (document) => {
       const outcomes = await Promise.all(document.events.map((e) => delivery.publish(e)));
-      const ids = new Set<string>();
-      outcomes.forEach((outcome, i) => {
-        delivery.outcome(outcome);
-        if (outcome === 'confirmed') ids.add(document.events[i].eventId);
-      });
-      return { id: document.id, ids };
+      outcomes.forEach((outcome) => delivery.outcome(outcome));
+      const events = document.events.filter((_, i) => outcomes[i] === 'confirmed');
+      return { id: document.id, events };
     }),
   );
-  const toSettle = confirmed.filter((c) => c.ids.size > 0);
+  const toSettle = confirmed.filter((c) => c.events.length > 0);
   let next = 0;
   const worker = async () => {
     while (next < toSettle.length) {
-      const { id, ids } = toSettle[next++];
-      await delivery.store.settle(id, ids).catch((error: unknown) => {
+      const { id, events } = toSettle[next++];
+      await delivery.store.settle(id, events).catch((error: unknown) => {
         delivery.settleFailed(id, error);
       });
     }
   };
   await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, toSettle.length) }, worker));
-  const published = confirmed.reduce((sum, c) => sum + c.ids.size, 0);
+  const published = confirmed.reduce((sum, c) => sum + c.events.length, 0);
   const total = documents.reduce((sum, d) => sum + d.events.length, 0);
   return { published, failed: total - published };
 }

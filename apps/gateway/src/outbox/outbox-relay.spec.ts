@@ -34,18 +34,16 @@ class FakeStore implements OutboxStore {
     this.listener = listener;
     return () => (this.listener = undefined);
   }
-  pendingIds(recordedBefore: Date, limit: number) {
+  pending(recordedBefore: Date, limit: number) {
     this.recordedBefore = recordedBefore;
-    return Promise.resolve([...this.documents.keys()].slice(0, limit));
+    const documents = [...this.documents].map(([id, events]) => ({ id, events }));
+    return Promise.resolve(documents.slice(0, limit));
   }
-  read(id: string) {
-    const events = this.documents.get(id) ?? [];
-    return Promise.resolve(events.length > 0 ? { id, events } : undefined);
-  }
-  settle(id: string, published: ReadonlySet<string>) {
+  settle(id: string, events: readonly TaskEvent[]) {
     if (this.failSettle) return Promise.reject(new Error('settle failed'));
-    this.settled.push({ id, published: [...published] });
-    const remaining = (this.documents.get(id) ?? []).filter((e) => !published.has(e.eventId));
+    const published = events.map((e) => e.eventId);
+    this.settled.push({ id, published });
+    const remaining = (this.documents.get(id) ?? []).filter((e) => !published.includes(e.eventId));
     if (remaining.length > 0) this.documents.set(id, remaining);
     else this.documents.delete(id);
     return Promise.resolve();
@@ -173,13 +171,13 @@ describe('OutboxRelay', () => {
 
   it('fast path: publishes and settles what this pod stored, without a query', async () => {
     start({ sweepIntervalMs: 60_000 });
-    const pendingIds = jest.spyOn(store, 'pendingIds');
-    await until(() => pendingIds.mock.calls.length === 1); // the first sweep at start
+    const pending = jest.spyOn(store, 'pending');
+    await until(() => pending.mock.calls.length === 1); // the first sweep at start
     store.store('t1', [event('a')]);
     store.store('t2', [event('b', 't2')]);
     await until(() => store.documents.size === 0);
     expect(publisher.published.sort()).toEqual(['a', 'b']);
-    expect(pendingIds).toHaveBeenCalledTimes(1);
+    expect(pending).toHaveBeenCalledTimes(1);
     expect(counter(registry, 'taskit_outbox_events_published_total')).toBe(2);
   });
 
@@ -193,9 +191,21 @@ describe('OutboxRelay', () => {
     await until(() => store.documents.size === 0);
   });
 
+  it('sweep: while the broker is away, looks again after readyPollMs, not a growing backoff', async () => {
+    start({ sweepIntervalMs: 60_000, readyPollMs: 7 });
+    await relay.beforeApplicationShutdown();
+    publisher.isReady = false;
+    store.documents.set('t1', [event('a')]);
+    expect([await relay.sweep(), await relay.sweep(), await relay.sweep()]).toEqual([7, 7, 7]);
+    publisher.isReady = true;
+    await relay.sweep();
+    expect(publisher.published).toEqual(['a']);
+  });
+
   it('fast path: leaves documents older than the grace to the sweep', async () => {
     publisher.isReady = false;
-    start({ sweepIntervalMs: 60_000, sweepGraceMs: 20 });
+    leases.heldByOthers.add('t1'); // another pod's sweep has it: only the fast path could publish
+    start({ sweepIntervalMs: 60_000, sweepGraceMs: 20, readyPollMs: 5 });
     store.store('t1', [event('a')]);
     await new Promise((r) => setTimeout(r, 60));
     publisher.isReady = true;
@@ -217,6 +227,15 @@ describe('OutboxRelay', () => {
     expect(store.documents.has('t2')).toBe(true);
     expect(leases.released).toBe(1);
     expect(counter(registry, 'taskit_outbox_swept_documents_total')).toBe(1);
+  });
+
+  it('sweep: when another pod holds every pending document, looks again after a quarter interval', async () => {
+    start({ sweepIntervalMs: 1_000 });
+    await relay.beforeApplicationShutdown();
+    store.documents.set('t1', [event('a')]);
+    leases.heldByOthers.add('t1');
+    expect(await relay.sweep()).toBe(250);
+    expect(publisher.published).toEqual([]);
   });
 
   it('sweep: backs off after a failed publish and counts the reason', async () => {

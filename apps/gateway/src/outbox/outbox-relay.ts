@@ -26,7 +26,13 @@ export interface OutboxRelayOptions {
   leaseMs: number;
   /** Fast-path documents held in memory at most; the sweep finds the rest. */
   maxQueued: number;
-  /** Backoff after a failure (broker down, queue full), doubling up to the maximum. */
+  /**
+   * While the broker connection is down, how often both paths look again. Readiness is an
+   * in-memory flag, so this costs nothing and the backlog starts draining right after the
+   * broker returns instead of after a backoff of up to `maxBackoffMs`.
+   */
+  readyPollMs: number;
+  /** Backoff after a failed publish (nack, return, timeout), doubling up to the maximum. */
   minBackoffMs: number;
   maxBackoffMs: number;
 }
@@ -37,6 +43,7 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   sweepGraceMs: 5_000,
   leaseMs: 30_000,
   maxQueued: 10_000,
+  readyPollMs: 100,
   minBackoffMs: 250,
   maxBackoffMs: 5_000,
 };
@@ -109,8 +116,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) this.queue.shift();
       if (this.queue.length === 0) return;
       if (!this.publisher.isReady) {
-        this.drainBackoffMs = this.nextBackoff(this.drainBackoffMs);
-        await this.sleep(this.drainBackoffMs);
+        await this.sleep(this.options.readyPollMs);
         continue;
       }
       const batch = this.queue.splice(0, this.options.batchDocuments);
@@ -133,19 +139,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** One sweep pass; returns the delay until the next. */
   async sweep(): Promise<number> {
     try {
-      if (!this.publisher.isReady) return this.sweepFailed();
+      if (!this.publisher.isReady) return this.options.readyPollMs;
       const recordedBefore = new Date(Date.now() - this.options.sweepGraceMs);
-      const ids = await this.store.pendingIds(recordedBefore, this.options.batchDocuments);
-      if (ids.length === 0) {
+      const found = await this.store.pending(recordedBefore, this.options.batchDocuments);
+      if (found.length === 0) {
         this.sweepBackoffMs = 0;
         return this.options.sweepIntervalMs;
       }
       const claims = this.leases.forPass();
+      let claimed: string[] = [];
       try {
-        const claimed = await claims.claim(ids);
-        const documents = (await Promise.all(claimed.map((id) => this.store.read(id)))).filter(
-          (document): document is PendingDocument => document !== undefined,
-        );
+        // The events were read before the claim: if another relay published and settled them
+        // in between, they go out twice (consumers absorb that) and the settle finds nothing.
+        claimed = await claims.claim(found.map((document) => document.id));
+        const mine = new Set(claimed);
+        const documents = found.filter((document) => mine.has(document.id));
         this.metrics.swept.inc(documents.length);
         const result = await this.deliver(documents);
         if (result.failed > 0) return this.sweepFailed();
@@ -153,7 +161,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await claims.release();
       }
       this.sweepBackoffMs = 0;
-      return ids.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
+      // Another pod's sweep holds all of them: look again soon, without querying in a loop.
+      if (claimed.length === 0) return this.options.sweepIntervalMs / 4;
+      return found.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
     } catch (error) {
       this.logger.warn(`outbox sweep failed: ${(error as Error).message}`);
       return this.sweepFailed();

@@ -26,12 +26,13 @@ export interface OutboxBacklog {
 export interface OutboxStore {
   /** Tells the relay of events just stored by this process (its fast path). */
   onStored(listener: (document: PendingDocument) => void): () => void;
-  /** Ids of documents with events recorded before `recordedBefore`, oldest first (indexed). */
-  pendingIds(recordedBefore: Date, limit: number): Promise<string[]>;
-  /** The document's pending events now, or none when it has none. */
-  read(id: string): Promise<PendingDocument | undefined>;
-  /** Removes these confirmed events from the document's outbox. */
-  settle(id: string, published: ReadonlySet<string>): Promise<void>;
+  /**
+   * Documents with events recorded before `recordedBefore`, with their pending events, from an
+   * index, without a sort of all pending documents: roughly oldest first.
+   */
+  pending(recordedBefore: Date, limit: number): Promise<PendingDocument[]>;
+  /** Removes these confirmed events (a subset of what was read or stored) from the outbox. */
+  settle(id: string, published: readonly TaskEvent[]): Promise<void>;
   backlog(): Promise<OutboxBacklog>;
 }
 

@@ -27,6 +27,9 @@ export const DEFAULT_WRITE_LOCK_OPTIONS: WriteLockOptions = {
 /** The task stayed locked by another writer for the whole wait: contention, not a fault. */
 export class LockWaitTimeoutError extends Error {}
 
+/** A renewal found the lease gone (taken over after it expired): the work must not write. */
+export class LockLostError extends Error {}
+
 /**
  * Serialises the writes to one task document across every gateway process.
  *
@@ -65,7 +68,7 @@ export class TaskWriteLock {
       const lost = new AbortController();
       const renewal = setInterval(() => {
         void this.renew(taken, token).then(
-          (ok) => ok || lost.abort(new Error('the task lock expired before the write')),
+          (ok) => ok || lost.abort(new LockLostError('the task lock expired before the write')),
           (error: unknown) => lost.abort(error),
         );
       }, this.options.ttlMs / 3);

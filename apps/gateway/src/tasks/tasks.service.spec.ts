@@ -139,6 +139,30 @@ describe('TasksService: the events each change records', () => {
     expect(outboxOf(id)).toEqual(['task.created']);
   });
 
+  it('a PATCH whose lease was taken over before its write answers 409 and records nothing', async () => {
+    const { id } = await service.create(userId, 'a');
+    const slowLock = new TaskWriteLock(locks, 'p:', { ttlMs: 30, waitMs: 30, retryMs: 2 });
+    const factory = { create: () => ({}) } as unknown as TaskEventFactory;
+    const outbox = { stored: () => undefined } as unknown as TaskOutboxStore;
+    const cache = { invalidateAfterWrite: () => Promise.resolve() } as unknown as TaskListCache;
+    const slow = new TasksService(
+      tasks as unknown as Model<Task>,
+      factory,
+      cache,
+      slowLock,
+      outbox,
+    );
+    locks.extend = () => Promise.resolve(false); // another writer holds the key now
+    const findOne = tasks.findOne.bind(tasks);
+    tasks.findOne = (filter) => ({
+      lean: () => ({
+        exec: () => new Promise((r) => setTimeout(r, 50)).then(() => findOne(filter).lean().exec()),
+      }),
+    });
+    await expect(slow.update(userId, id, { done: true })).rejects.toBeInstanceOf(ConflictException);
+    expect(outboxOf(id)).toEqual(['task.created']);
+  });
+
   it('delete tombstones with task.deleted; a second delete is 404 and records nothing', async () => {
     const { id } = await service.create(userId, 'a');
     await service.remove(userId, id);

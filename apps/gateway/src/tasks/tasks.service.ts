@@ -17,7 +17,7 @@ import { TaskListCache } from './task-list.cache';
 import type { OutboxEntry } from '../outbox/outbox.port';
 import { withEvents, withTraceContext } from './task-outbox';
 import { TaskOutboxStore } from './task-outbox.store';
-import { LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
+import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
 /**
  * The tasks of one user. Every query is scoped by `userId` and skips tombstones, so another
@@ -216,12 +216,13 @@ export class TasksService implements OnModuleInit {
     }
   }
 
-  /** The tasks' locks around `work`; a wait that outlasts another writer's change is a 409. */
+  /** The tasks' locks around `work`; a wait that outlasts another writer, or a lost lease, is a 409. */
   private async locked<T>(taskIds: string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
     try {
       return await this.lock.run(taskIds, work);
     } catch (error) {
-      if (error instanceof LockWaitTimeoutError) {
+      // Nothing was written in either case: the client may simply retry.
+      if (error instanceof LockWaitTimeoutError || error instanceof LockLostError) {
         throw new ConflictException(`${error.message}; try again`);
       }
       throw error;
