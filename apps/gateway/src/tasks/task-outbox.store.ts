@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import type { TaskEvent } from '@taskit/contracts';
 import { METRICS_REGISTRY } from '@taskit/observability';
 import { Types, type Model } from 'mongoose';
 import { Counter, type Registry } from 'prom-client';
