@@ -2,6 +2,7 @@ locals {
   services = [
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
+    "cloudtrace.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
     "iam.googleapis.com",

@@ -58,22 +58,23 @@ resource "google_cloudbuild_trigger" "deploy" {
   # Terraform's values, none of them secret: the registry, the cluster and the gke
   # overlay's settings (the same as output gke_overlay_settings).
   substitutions = {
-    _REGION              = var.region
-    _REPOSITORY          = google_artifact_registry_repository.images.repository_id
-    _CACHE_REPOSITORY    = google_artifact_registry_repository.build_cache.repository_id
-    _CLUSTER             = google_container_cluster.taskit.name
-    _DOMAIN              = var.domain
-    _STATIC_IP_NAME      = google_compute_global_address.ingress.name
-    _SSL_POLICY_NAME     = google_compute_ssl_policy.modern.name
-    _GATEWAY_GSA_EMAIL   = google_service_account.workload["gateway"].email
-    _ANALYTICS_GSA_EMAIL = google_service_account.workload["analytics"].email
-    _INFLUX_URL          = var.influx_url
-    _INFLUX_ORG          = var.influx_org
-    _INFLUX_BUCKET       = var.influx_bucket
-    _MONGODB_CIDR        = var.managed_service_cidrs.mongodb
-    _REDIS_CIDR          = var.managed_service_cidrs.redis
-    _RABBITMQ_CIDR       = var.managed_service_cidrs.rabbitmq
-    _INFLUX_CIDR         = var.managed_service_cidrs.influxdb
+    _REGION                   = var.region
+    _REPOSITORY               = google_artifact_registry_repository.images.repository_id
+    _CACHE_REPOSITORY         = google_artifact_registry_repository.build_cache.repository_id
+    _CLUSTER                  = google_container_cluster.taskit.name
+    _DOMAIN                   = var.domain
+    _STATIC_IP_NAME           = google_compute_global_address.ingress.name
+    _SSL_POLICY_NAME          = google_compute_ssl_policy.modern.name
+    _GATEWAY_GSA_EMAIL        = google_service_account.workload["gateway"].email
+    _ANALYTICS_GSA_EMAIL      = google_service_account.workload["analytics"].email
+    _OTEL_COLLECTOR_GSA_EMAIL = google_service_account.otel_collector.email
+    _INFLUX_URL               = var.influx_url
+    _INFLUX_ORG               = var.influx_org
+    _INFLUX_BUCKET            = var.influx_bucket
+    _MONGODB_CIDR             = var.managed_service_cidrs.mongodb
+    _REDIS_CIDR               = var.managed_service_cidrs.redis
+    _RABBITMQ_CIDR            = var.managed_service_cidrs.rabbitmq
+    _INFLUX_CIDR              = var.managed_service_cidrs.influxdb
   }
 
   depends_on = [

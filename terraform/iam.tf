@@ -42,3 +42,27 @@ resource "google_service_account_iam_member" "workload_identity" {
   # The workload pool exists once the cluster does.
   depends_on = [google_container_cluster.taskit]
 }
+
+# The OpenTelemetry Collector of the gke overlay (otel-collector.yaml) writes the services'
+# traces to Cloud Trace: that role and nothing else, usable only by its Kubernetes service
+# account.
+resource "google_service_account" "otel_collector" {
+  account_id   = "taskit-otel-collector"
+  display_name = "Taskit OpenTelemetry Collector (Workload Identity)"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "otel_collector_trace" {
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = google_service_account.otel_collector.member
+}
+
+resource "google_service_account_iam_member" "otel_collector_workload_identity" {
+  service_account_id = google_service_account.otel_collector.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[${local.kubernetes_namespace}/otel-collector]"
+
+  depends_on = [google_container_cluster.taskit]
+}

@@ -26,6 +26,7 @@ output "gke_overlay_settings" {
     SSL_POLICY_NAME=${google_compute_ssl_policy.modern.name}
     GATEWAY_GSA_EMAIL=${google_service_account.workload["gateway"].email}
     ANALYTICS_GSA_EMAIL=${google_service_account.workload["analytics"].email}
+    OTEL_COLLECTOR_GSA_EMAIL=${google_service_account.otel_collector.email}
     INFLUX_URL=${var.influx_url}
     INFLUX_ORG=${var.influx_org}
     INFLUX_BUCKET=${var.influx_bucket}

@@ -14,9 +14,19 @@ export interface Launch {
   nodeArgs?: string[];
 }
 
-/** The variables a child gets from us besides its own: PATH and HOME only. */
+/** The variables a child gets from us besides its own: PATH, HOME and the run's OTEL_*. */
 export function childEnvironment(env: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+  // OTEL_* of the run pass through: `OTEL_EXPORTER_OTLP_ENDPOINT=… npm run bench` measures
+  // tracing's cost (README, "Tracing").
+  const tracing = Object.entries(process.env).filter(
+    (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+  );
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...Object.fromEntries(tracing),
+    ...env,
+  };
 }
 
 /** Environment for a service on an isolated stack; `overrides` win. */

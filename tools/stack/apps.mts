@@ -30,6 +30,7 @@ export const APPS: AppProcess[] = [
       RABBITMQ_URL: SERVICE_URLS.rabbitmq,
       INFLUX_URL: SERVICE_URLS.influxdb,
       INFLUX_BUCKET: LOCAL_INFLUX_BUCKET,
+      OTEL_EXPORTER_OTLP_ENDPOINT: SERVICE_URLS.otlp,
     },
   },
   {
@@ -41,6 +42,7 @@ export const APPS: AppProcess[] = [
       MONGODB_URI: `${SERVICE_URLS.mongodb}/taskit`,
       REDIS_URL: SERVICE_URLS.redis,
       RABBITMQ_URL: SERVICE_URLS.rabbitmq,
+      OTEL_EXPORTER_OTLP_ENDPOINT: SERVICE_URLS.otlp,
     },
   },
   {

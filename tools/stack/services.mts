@@ -14,7 +14,7 @@ import {
   stopByPid,
   waitUntil,
 } from './process.mts';
-import { FERRETDB, INFLUXDB } from './versions.mts';
+import { FERRETDB, INFLUXDB, JAEGER } from './versions.mts';
 
 export const PORTS = {
   redis: 6379,
@@ -22,6 +22,10 @@ export const PORTS = {
   postgresql: 5432,
   mongodb: 27017,
   influxdb: 8086,
+  /** Jaeger (CONTRACT section 10): query API and UI; OTLP receivers beside it. */
+  jaeger: 16686,
+  otlpGrpc: 4317,
+  otlpHttp: 4318,
 } as const;
 
 /** The PostgreSQL database FerretDB stores in (tests' and the stack's MongoDB databases are schemas in it). */
@@ -44,6 +48,9 @@ export const SERVICE_URLS = {
   rabbitmq: `amqp://guest:guest@127.0.0.1:${PORTS.rabbitmq}`,
   influxdb: `http://127.0.0.1:${PORTS.influxdb}`,
   postgresql: `postgres://postgres@127.0.0.1:${PORTS.postgresql}`,
+  jaeger: `http://127.0.0.1:${PORTS.jaeger}`,
+  /** OTEL_EXPORTER_OTLP_ENDPOINT of the services (OTLP over HTTP). */
+  otlp: `http://127.0.0.1:${PORTS.otlpHttp}`,
 };
 
 export type Outcome = 'reused' | 'started';
@@ -227,7 +234,76 @@ const influxdb: BackingService = {
   stop: () => stopByPid('influxdb'),
 };
 
-export const BACKING_SERVICES: BackingService[] = [redis, rabbitmq, postgresql, ferretdb, influxdb];
+/**
+ * Jaeger v2 all-in-one with in-memory storage: OTLP in, query API and UI out, nothing else
+ * (no Jaeger/Zipkin receivers, no self-metrics port), all on 127.0.0.1. The batch processor's
+ * short timeout makes a trace searchable within a fraction of a second.
+ */
+export function jaegerConfig(ports: { query: number; otlpGrpc: number; otlpHttp: number }): string {
+  return `service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+extensions:
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: 100000
+  jaeger_query:
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:${ports.query}
+    grpc:
+      endpoint: 127.0.0.1:0
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:${ports.otlpGrpc}
+      http:
+        endpoint: 127.0.0.1:${ports.otlpHttp}
+processors:
+  batch:
+    timeout: 200ms
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+`;
+}
+
+const jaeger: BackingService = {
+  name: 'jaeger',
+  port: PORTS.jaeger,
+  async start() {
+    const binary = await ensureGoBinary(JAEGER);
+    const config = join(ensureDir(join(DATA_DIR, 'jaeger')), 'jaeger.yaml');
+    writeFileSync(
+      config,
+      jaegerConfig({ query: PORTS.jaeger, otlpGrpc: PORTS.otlpGrpc, otlpHttp: PORTS.otlpHttp }),
+    );
+    startDetached('jaeger', binary, ['--config', config]);
+  },
+  stop: () => stopByPid('jaeger'),
+};
+
+export const BACKING_SERVICES: BackingService[] = [
+  redis,
+  rabbitmq,
+  postgresql,
+  ferretdb,
+  influxdb,
+  jaeger,
+];
 
 async function ensureService(service: BackingService): Promise<Outcome> {
   if (await isPortOpen(service.port)) {

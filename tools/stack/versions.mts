@@ -48,4 +48,15 @@ export const TELEGRAF: GoServer = {
   ],
 };
 
-export const GO_SERVERS = [FERRETDB, INFLUXDB, TELEGRAF];
+/**
+ * Tracing backend: all-in-one (collector, in-memory storage, query API and UI). v1.75.0, not
+ * v1.76.0: the proxy serves the newer one, but it is not an approved release for this project.
+ */
+export const JAEGER: GoServer = {
+  name: 'jaeger',
+  module: 'github.com/jaegertracing/jaeger',
+  version: 'v1.75.0',
+  main: './cmd/jaeger',
+};
+
+export const GO_SERVERS = [FERRETDB, INFLUXDB, TELEGRAF, JAEGER];

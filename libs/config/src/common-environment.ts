@@ -1,13 +1,14 @@
 // Loaded before the decorators below run: they record the property types it converts to.
 import 'reflect-metadata';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { TracingEnvironment } from './tracing-environment.ts';
 import { IsUrlWithScheme } from './validators.ts';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Settings every Taskit process reads (CONTRACT section 2). */
-export class CommonEnvironment {
+export class CommonEnvironment extends TracingEnvironment {
   @IsIn(NODE_ENVIRONMENTS)
   NODE_ENV: (typeof NODE_ENVIRONMENTS)[number] = 'development';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { traceFields } from './trace-context.ts';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 /** Accept a caller's request id only when it looks like one, so logs cannot be forged. */
@@ -23,6 +24,8 @@ export function structuredLogging(service: string, level: string) {
       level,
       base: { service },
       messageKey: 'message',
+      // Lines written inside a span carry its ids (CONTRACT section 10).
+      mixin: traceFields,
       genReqId: requestIdFor,
       customAttributeKeys: { reqId: 'requestId' },
       autoLogging: { ignore: (req) => QUIET_PATHS.includes(req.url ?? '') },

@@ -1,10 +1,12 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { ShutdownState } from './health.ts';
+import { flushSpans } from './trace-context.ts';
 
 /**
  * On SIGTERM or SIGINT: fail readiness at once, let in-flight work finish (`app.close()`
- * stops accepting, waits for open requests, then runs every module's shutdown hooks), and
- * exit; if that takes longer than `timeoutMs`, exit anyway so the pod does not hang.
+ * stops accepting, waits for open requests, then runs every module's shutdown hooks), export
+ * the last spans, and exit; if that takes longer than `timeoutMs`, exit anyway so the pod
+ * does not hang.
  */
 export function installGracefulShutdown(
   app: INestApplication,
@@ -23,9 +25,10 @@ export function installGracefulShutdown(
     }, timeoutMs);
     app
       .close()
-      .then(() => {
-        clearTimeout(deadline);
+      .then(async () => {
         logger.log('closed cleanly', 'Shutdown');
+        await flushSpans();
+        clearTimeout(deadline);
         process.exit(0);
       })
       .catch((error: unknown) => {

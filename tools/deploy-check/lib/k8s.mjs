@@ -29,7 +29,7 @@ export const OVERLAYS = {
   },
   gke: {
     path: 'deploy/k8s/overlays/gke',
-    hpa: { gateway: [3, 10], analytics: [2, 6], telegraf: [1, 3] },
+    hpa: { gateway: [3, 10], analytics: [2, 6], telegraf: [1, 3], 'otel-collector': [2, 4] },
     secretsByReference: true,
   },
 };

@@ -6,6 +6,8 @@ import {
 import { HttpError, type InfluxDB, type Point, type WriteApi } from '@influxdata/influxdb-client';
 import { ANALYTICS_EVENTS_QUEUE } from '@taskit/contracts';
 import { declareTopology } from '@taskit/messaging';
+import { contextFromHeaders, inSpan, startSpan } from '@taskit/observability';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { IngestMetrics } from './ingest-metrics';
@@ -24,6 +26,8 @@ interface Pending {
   channel: Channel;
   message: ConsumeMessage;
   point: Point;
+  /** From delivery to ack (or dead-lettering), continuing the message's `traceparent`. */
+  span: Span;
 }
 
 type WriteOutcome = 'ok' | 'retry' | 'rejected';
@@ -47,6 +51,12 @@ function isDataRejection(error: unknown): boolean {
  * 422, isolated by writing the batch's points one by one), is nacked without requeue: the
  * queue dead-letters it to analytics.task-events.dlq. If the channel or the process dies,
  * the broker redelivers the unacked messages, and their points overwrite themselves.
+ *
+ * Tracing: each delivery gets a consume span continuing the trace of its `traceparent` header
+ * (the relay's publish), and each write attempt an `influxdb write` span under every
+ * delivery's consume span, so that every change's trace ends in InfluxDB. One write serves the
+ * whole batch: it runs in the first delivery's span (the HTTP call to InfluxDB is there), and
+ * the others' write spans link to that one.
  */
 export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventConsumer.name);
@@ -111,22 +121,37 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     this.metrics.consumed.inc();
+    const span = startSpan(
+      `process ${ANALYTICS_EVENTS_QUEUE}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': ANALYTICS_EVENTS_QUEUE,
+          'messaging.rabbitmq.destination.routing_key': message.fields.routingKey,
+          'messaging.message.id': String(message.properties.messageId ?? ''),
+        },
+      },
+      contextFromHeaders(message.properties.headers),
+    );
     const parsed = parseTaskEventMessage(message.content);
     if (!parsed.ok) {
-      this.deadLetter(channel, message, parsed.reason, parsed.detail);
+      this.deadLetter({ channel, message, span }, parsed.reason, parsed.detail);
       return;
     }
-    this.buffer.push({ channel, message, point: toPoint(parsed.event, parsed.timestampNs) });
+    this.buffer.push({ channel, message, point: toPoint(parsed.event, parsed.timestampNs), span });
     if (this.buffer.length >= this.options.batchSize) this.startWriter();
     else this.batchTimer ??= setTimeout(() => this.startWriter(), this.options.batchWaitMs);
   }
 
   private deadLetter(
-    channel: Channel,
-    message: ConsumeMessage,
+    { channel, message, span }: Omit<Pending, 'point'>,
     reason: 'invalid_json' | 'wrong_shape' | 'unknown_pattern' | 'influx_rejected',
     detail: string,
   ): void {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `dead-lettered: ${reason}` });
+    span.end();
     this.logger.warn(
       `dead-lettering message ${String(message.properties.messageId ?? '(no id)')} ` +
         `(routing key ${message.fields.routingKey}): ${reason}: ${detail}`,
@@ -158,13 +183,16 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
+    let live = batch;
     for (let attempt = 0; ; attempt++) {
-      // Deliveries of a closed channel are back in the queue: drop them here.
-      const live = batch.filter((p) => this.isOpen(p.channel));
+      live = this.withoutRequeued(live);
       if (live.length === 0) return;
-      const outcome = await this.write(live.map((p) => p.point));
+      const outcome = await this.tracedWrite(live);
       if (outcome === 'ok') {
-        for (const p of live) if (this.isOpen(p.channel)) p.channel.ack(p.message);
+        for (const p of live) {
+          if (this.isOpen(p.channel)) p.channel.ack(p.message);
+          p.span.end();
+        }
         this.metrics.acked.inc(live.length);
         return;
       }
@@ -172,18 +200,65 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
         if (live.length > 1) {
           for (const p of live) await this.writeBatch([p]);
         } else {
-          this.deadLetter(
-            live[0].channel,
-            live[0].message,
-            'influx_rejected',
-            'InfluxDB refused the point',
-          );
+          this.deadLetter(live[0], 'influx_rejected', 'InfluxDB refused the point');
         }
         return;
       }
-      if (this.stopping) return; // unacked: the broker redelivers after the channel closes
+      if (this.stopping) {
+        // Unacked: the broker redelivers after the channel closes.
+        for (const p of live) p.span.end();
+        return;
+      }
       await this.backoff(attempt);
     }
+  }
+
+  /** Deliveries of a closed channel are back in the queue: their spans end, they are dropped. */
+  private withoutRequeued(batch: Pending[]): Pending[] {
+    const live: Pending[] = [];
+    for (const pending of batch) {
+      if (this.isOpen(pending.channel)) {
+        live.push(pending);
+      } else {
+        pending.span.setAttribute('taskit.requeued', true);
+        pending.span.end();
+      }
+    }
+    return live;
+  }
+
+  private tracedWrite(batch: Pending[]): Promise<WriteOutcome> {
+    const [first, ...others] = batch;
+    const options = {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'db.system.name': 'influxdb',
+        'db.operation.name': 'write',
+        'db.namespace': this.options.bucket,
+        'db.operation.batch.size': batch.length,
+      },
+    };
+    return inSpan(
+      'influxdb write',
+      options,
+      async (span) => {
+        const link = { context: span.spanContext() };
+        const shared = others.map((p) =>
+          startSpan(
+            'influxdb write',
+            { ...options, links: [link] },
+            trace.setSpan(ROOT_CONTEXT, p.span),
+          ),
+        );
+        const outcome = await this.write(batch.map((p) => p.point));
+        for (const s of [span, ...shared]) {
+          if (outcome !== 'ok') s.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        }
+        for (const s of shared) s.end();
+        return outcome;
+      },
+      trace.setSpan(ROOT_CONTEXT, first.span),
+    );
   }
 
   private async write(points: Point[]): Promise<WriteOutcome> {

@@ -1,5 +1,7 @@
 import { Controller, Logger } from '@nestjs/common';
-import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload, RpcException, type RmqContext } from '@nestjs/microservices';
+import { SpanKind } from '@opentelemetry/api';
+import { contextFromHeaders, inSpan } from '@taskit/observability';
 import { ANALYTICS_SUMMARY_PATTERN, isSummaryRange, type Summary } from '@taskit/contracts';
 import { SummaryService } from './summary.service';
 
@@ -12,8 +14,19 @@ export class StatsController {
 
   constructor(private readonly summaries: SummaryService) {}
 
+  /** Served in a span continuing the gateway's (the request's `traceparent` header). */
   @MessagePattern(ANALYTICS_SUMMARY_PATTERN)
-  async summary(@Payload() payload: unknown): Promise<Summary> {
+  summary(@Payload() payload: unknown, @Ctx() rmq: RmqContext): Promise<Summary> {
+    const message = rmq.getMessage() as { properties?: { headers?: Record<string, unknown> } };
+    return inSpan(
+      `process ${ANALYTICS_SUMMARY_PATTERN}`,
+      { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'rabbitmq' } },
+      () => this.answer(payload),
+      contextFromHeaders(message.properties?.headers),
+    );
+  }
+
+  private async answer(payload: unknown): Promise<Summary> {
     const request = (payload ?? {}) as { userId?: unknown; range?: unknown };
     if (
       typeof request.userId !== 'string' ||

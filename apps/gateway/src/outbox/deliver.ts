@@ -1,6 +1,5 @@
-import type { TaskEvent } from '@taskit/contracts';
 import type { PublishOutcome } from './event-publisher';
-import type { OutboxStore, PendingDocument } from './outbox.port';
+import type { OutboxEntry, OutboxStore, PendingDocument } from './outbox.port';
 
 export interface DeliveryResult {
   published: number;
@@ -8,7 +7,7 @@ export interface DeliveryResult {
 }
 
 export interface Delivery {
-  publish(event: TaskEvent): Promise<PublishOutcome>;
+  publish(entry: OutboxEntry): Promise<PublishOutcome>;
   store: Pick<OutboxStore, 'settle'>;
   /** Called once per publish with its outcome (metrics). */
   outcome(outcome: PublishOutcome): void;

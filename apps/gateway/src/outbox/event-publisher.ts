@@ -6,9 +6,12 @@ import {
   type TaskEventMessage,
 } from '@taskit/contracts';
 import { AMQP_CONNECTION, declareTopology } from '@taskit/messaging';
+import { contextFromTraceparent, headersFor, inSpan } from '@taskit/observability';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { PublishFailureReason } from './outbox-metrics';
+import type { OutboxEntry } from './outbox.port';
 
 /** How long one publish may wait for the broker's confirm before it counts as failed. */
 export const PUBLISH_TIMEOUT_MS = 5_000;
@@ -59,7 +62,36 @@ export class EventPublisher implements OnModuleInit {
     return this.connection.isConnected() && this.topologyDeclared;
   }
 
-  async publish(event: TaskEvent): Promise<PublishOutcome> {
+  /**
+   * One span per attempt, a child of the request that recorded the event (its stored
+   * traceparent), also when the sweep publishes it long after, from another pod: the change,
+   * this publish and the consumers' spans are one trace. The message carries the span's
+   * context in its `traceparent` header (CONTRACT section 10).
+   */
+  publish(entry: OutboxEntry): Promise<PublishOutcome> {
+    const { traceparent, ...event } = entry;
+    const attributes = {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': TASK_EVENTS_EXCHANGE,
+      'messaging.rabbitmq.destination.routing_key': routingKeyFor(event.type),
+      'messaging.message.id': event.eventId,
+    };
+    return inSpan(
+      `publish ${TASK_EVENTS_EXCHANGE}`,
+      { kind: SpanKind.PRODUCER, attributes },
+      async (span) => {
+        const outcome = await this.send(event, headersFor(context.active()));
+        span.setAttribute('taskit.publish.outcome', outcome);
+        if (outcome !== 'confirmed')
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        return outcome;
+      },
+      contextFromTraceparent(traceparent),
+    );
+  }
+
+  private async send(event: TaskEvent, headers: Record<string, string>): Promise<PublishOutcome> {
     if (!this.channel || !this.isReady) return 'disconnected';
     try {
       await this.channel.publish(
@@ -72,6 +104,7 @@ export class EventPublisher implements OnModuleInit {
           contentType: 'application/json',
           messageId: event.eventId,
           timeout: PUBLISH_TIMEOUT_MS,
+          ...(Object.keys(headers).length > 0 ? { headers } : {}),
         },
       );
     } catch (error) {

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   Inject,
   Injectable,
@@ -102,7 +103,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private enqueue(document: PendingDocument): void {
     if (this.stopped || this.queue.length >= this.options.maxQueued) return;
     this.queue.push({ document, storedAt: Date.now() });
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    // The drain serves the documents of many requests: it runs outside the trace of the one
+    // that started it (each publish span continues its own event's stored traceparent).
+    this.draining ??= context
+      .with(ROOT_CONTEXT, () => this.drain())
+      .finally(() => (this.draining = undefined));
   }
 
   private async drain(): Promise<void> {

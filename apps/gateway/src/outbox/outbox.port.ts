@@ -1,9 +1,16 @@
 import type { TaskEvent } from '@taskit/contracts';
 
+/**
+ * A pending event as its document stores it: the event (CONTRACT section 4) and the W3C
+ * `traceparent` of the request that recorded it, absent when that request was not traced.
+ * Only the event goes in the message body; the trace context goes in its headers.
+ */
+export type OutboxEntry = TaskEvent & { traceparent?: string };
+
 /** The pending events of one document whose change stored them (its `_id`, hex). */
 export interface PendingDocument {
   id: string;
-  events: TaskEvent[];
+  events: OutboxEntry[];
 }
 
 export interface OutboxBacklog {

@@ -6,6 +6,8 @@ import {
   type Summary,
   type SummaryRequest,
 } from '@taskit/contracts';
+import { headersFor, inSpan } from '@taskit/observability';
+import { context, SpanKind } from '@opentelemetry/api';
 import { firstValueFrom, timeout } from 'rxjs';
 
 /** The analytics service could not answer in time (or at all). */
@@ -69,9 +71,28 @@ export class AnalyticsClient implements OnApplicationBootstrap, OnApplicationShu
     await this.client.close();
   }
 
-  async summary(request: SummaryRequest): Promise<Summary> {
+  /** A client span around the round trip; the request's headers carry its `traceparent`. */
+  summary(request: SummaryRequest): Promise<Summary> {
+    return inSpan(
+      `send ${ANALYTICS_SUMMARY_PATTERN}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': ANALYTICS_RPC_QUEUE,
+        },
+      },
+      () => this.call(request, headersFor(context.active())),
+    );
+  }
+
+  private async call(request: SummaryRequest, headers: Record<string, string>): Promise<Summary> {
     const record = new RmqRecordBuilder(request)
-      .setOptions({ expiration: String(this.timeoutMs) })
+      .setOptions({
+        expiration: String(this.timeoutMs),
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      })
       .build();
     try {
       return await firstValueFrom(

@@ -4,7 +4,12 @@ import type { TaskEvent } from '@taskit/contracts';
 import { METRICS_REGISTRY } from '@taskit/observability';
 import { Types, type Model } from 'mongoose';
 import { Counter, type Registry } from 'prom-client';
-import type { OutboxBacklog, OutboxStore, PendingDocument } from '../outbox/outbox.port';
+import type {
+  OutboxBacklog,
+  OutboxEntry,
+  OutboxStore,
+  PendingDocument,
+} from '../outbox/outbox.port';
 import type { OutboxFields } from './task-outbox';
 import { Task } from './task.schema';
 import { TaskWriteLock } from './task-write-lock';
@@ -36,7 +41,7 @@ export class TaskOutboxStore implements OutboxStore {
   }
 
   /** Called by TasksService once a change and its events are stored. */
-  stored(taskId: Types.ObjectId, events: TaskEvent[]): void {
+  stored(taskId: Types.ObjectId, events: OutboxEntry[]): void {
     if (events.length === 0) return;
     this.recorded.inc(events.length);
     const document = { id: taskId.toHexString(), events };

@@ -1,4 +1,6 @@
 import type { TaskEvent } from '@taskit/contracts';
+import { activeTraceparent } from '@taskit/observability';
+import type { OutboxEntry } from '../outbox/outbox.port';
 
 /**
  * The transactional outbox lives inside each task document (FerretDB has no multi-document
@@ -9,7 +11,7 @@ import type { TaskEvent } from '@taskit/contracts';
  */
 export interface OutboxFields {
   /** Events not yet confirmed by the broker, oldest first. */
-  outbox: TaskEvent[];
+  outbox: OutboxEntry[];
   /**
    * True while `outbox` holds events: the relay's sweep is an equality on it, which FerretDB
    * pushes down to PostgreSQL (a range or `$exists` filter would be evaluated in Go).
@@ -21,10 +23,16 @@ export interface OutboxFields {
 
 export const TASKS_COLLECTION = 'tasks';
 
+/** The event with the trace context of the request recording it (relay, CONTRACT section 10). */
+export function withTraceContext(event: TaskEvent): OutboxEntry {
+  const traceparent = activeTraceparent();
+  return traceparent ? { ...event, traceparent } : event;
+}
+
 /** A task update (`$set` of the change) extended to record `events` in the same atomic write. */
 export function withEvents(
   update: { $set: Record<string, unknown> },
-  events: TaskEvent[],
+  events: OutboxEntry[],
   now: Date,
 ) {
   return {

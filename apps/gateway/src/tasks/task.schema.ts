@@ -1,10 +1,13 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { TaskEvent } from '@taskit/contracts';
 import { Schema as MongooseSchema, type Types } from 'mongoose';
+import type { OutboxEntry } from '../outbox/outbox.port';
 import { TASKS_COLLECTION, type OutboxFields } from './task-outbox';
 
-/** One pending event in a task's embedded outbox (CONTRACT section 4 body, stored as is). */
-const OutboxEventSchema = new MongooseSchema<TaskEvent>(
+/**
+ * One pending event in a task's embedded outbox (CONTRACT section 4 body, stored as is) with
+ * the trace context of the request that recorded it (outbox.port.ts OutboxEntry).
+ */
+const OutboxEventSchema = new MongooseSchema<OutboxEntry>(
   {
     eventId: { type: String, required: true },
     type: { type: String, required: true },
@@ -12,6 +15,7 @@ const OutboxEventSchema = new MongooseSchema<TaskEvent>(
     userId: { type: String, required: true },
     occurredAt: { type: String, required: true },
     version: { type: Number, required: true },
+    traceparent: { type: String },
   },
   { _id: false },
 );
@@ -41,7 +45,7 @@ export class Task implements OutboxFields {
   deletedAt?: Date | null;
 
   @Prop({ type: [OutboxEventSchema], default: [] })
-  outbox!: TaskEvent[];
+  outbox!: OutboxEntry[];
 
   @Prop({ type: Boolean, default: false })
   outboxPending!: boolean;

@@ -6,7 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { TaskEvent, TaskEventType } from '@taskit/contracts';
+import type { TaskEventType } from '@taskit/contracts';
 import { Types, type AnyBulkWriteOperation, type Model } from 'mongoose';
 import { planPatch, type TaskPatch } from './task-changes';
 import { TaskEventFactory } from './task-event.factory';
@@ -14,7 +14,8 @@ import type { TaskStatus, TaskView } from './task.dto';
 import { TASK_VIEW_PROJECTION, toTaskView, type StoredTask } from './task.mapper';
 import { Task } from './task.schema';
 import { TaskListCache } from './task-list.cache';
-import { withEvents } from './task-outbox';
+import type { OutboxEntry } from '../outbox/outbox.port';
+import { withEvents, withTraceContext } from './task-outbox';
 import { TaskOutboxStore } from './task-outbox.store';
 import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
@@ -53,8 +54,8 @@ export class TasksService implements OnModuleInit {
     };
   }
 
-  private event(type: TaskEventType, taskId: Types.ObjectId, userId: string): TaskEvent {
-    return this.events.create(type, taskId.toHexString(), userId);
+  private event(type: TaskEventType, taskId: Types.ObjectId, userId: string): OutboxEntry {
+    return withTraceContext(this.events.create(type, taskId.toHexString(), userId));
   }
 
   async list(userId: string, status: TaskStatus): Promise<TaskView[]> {
@@ -184,7 +185,7 @@ export class TasksService implements OnModuleInit {
     change: (
       id: Types.ObjectId,
       now: Date,
-    ) => { event: TaskEvent; update: Record<string, unknown> },
+    ) => { event: OutboxEntry; update: Record<string, unknown> },
   ): Promise<number> {
     const filter = { ...this.live(userId), ...precondition };
     const affected = await this.tasks.find(filter, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
