@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import '../auth/session.types';
+import '../session/session.types';
 import { IMMUTABLE_CACHE, PAGE_CACHE, WebSite, type PageName } from './web-site';
 
 /**
