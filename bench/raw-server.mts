@@ -96,7 +96,8 @@ function toTaskView(task: StoredTask): TaskView {
 }
 
 let inflight = 0;
-const redis = createClient({ url: REDIS_URL });
+// As the gateway's client: no timer per command (apps/gateway/src/redis/redis.module.ts).
+const redis = createClient({ url: REDIS_URL, commandOptions: { timeout: 0 } });
 redis.on('error', (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
 const mongoClient = new mongo.MongoClient(MONGODB_URI, {
   serverSelectionTimeoutMS: 5_000,
