@@ -86,6 +86,8 @@ export class WebController {
   private send(res: Response, page: PageName): void {
     const html = this.site.page(page);
     if (!html) throw new ServiceUnavailableException('The web UI is not built: run npm run build');
+    const etag = this.site.pageETag(page);
+    if (etag) res.set('ETag', etag);
     res.set('Cache-Control', PAGE_CACHE).type('html').send(html);
   }
 }
