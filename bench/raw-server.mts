@@ -8,8 +8,7 @@
  *   query (same filter, projection and sort, MongoDB driver bundled with mongoose) and answer
  *   the same JSON. This is the contract's `raw`.
  * - `GET /same-io/api/tasks`: the same plus everything else the gateway does around it per
- *   request: the session TTL refresh (connect-redis `touch`, EXPIRE), the per-user cache
- *   version key and a cached list in Redis (the gateway's TaskListCache protocol: version GET,
+ *   request: the per-user cache version key and a cached list in Redis (the gateway's TaskListCache protocol: version GET,
  *   list GET, MongoDB and SET only on a miss). The same I/O as the gateway, so the difference
  *   is the framework and middleware.
  *
@@ -33,7 +32,6 @@ const REDIS_URL = required('REDIS_URL');
 const REDIS_PREFIX = required('REDIS_PREFIX');
 const SESSION_SECRET = required('SESSION_SECRET');
 const COOKIE = 'taskit.sid';
-const SESSION_TTL_S = 24 * 60 * 60;
 const CACHE_TTL_MS =
   Number(process.env.TASK_LIST_CACHE_TTL_SECONDS ?? DEFAULT_TASK_LIST_CACHE_TTL_SECONDS) * 1000;
 const PROJECTION = { _id: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 };
@@ -100,7 +98,8 @@ function toTaskView(task: StoredTask): TaskView {
 }
 
 let inflight = 0;
-const redis = createClient({ url: REDIS_URL });
+// As the gateway's client: no timer per command (apps/gateway/src/redis/redis.module.ts).
+const redis = createClient({ url: REDIS_URL, commandOptions: { timeout: 0 } });
 redis.on('error', (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
 const mongoClient = new mongo.MongoClient(MONGODB_URI, {
   serverSelectionTimeoutMS: 5_000,
@@ -144,7 +143,6 @@ async function sessionOf(req: IncomingMessage) {
   const sessionKey = `${REDIS_PREFIX}sess:${sid}`;
   const raw = await redis.get(sessionKey);
   if (raw === null) return undefined;
-  await redis.expire(sessionKey, SESSION_TTL_S);
   return JSON.parse(raw) as { user?: { id: string }; csrfToken?: string };
 }
 
@@ -184,7 +182,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (!sameIo) {
     return send(res, 200, JSON.stringify({ tasks: await findTasks(userId, status) }));
   }
-  await redis.expire(sessionKey, SESSION_TTL_S);
   const version = (await redis.get(`${REDIS_PREFIX}tasks-version:${userId}`)) ?? '0';
   const cacheKey = `${REDIS_PREFIX}rawcache::tasks:${userId}:v${version}:${status}`;
   const cached = await redis.get(cacheKey);

@@ -39,6 +39,16 @@ export abstract class RestartableServer {
     );
   }
 
+  /** Suspends the process (SIGSTOP): its connections stay open and nothing answers. */
+  freeze(): void {
+    this.process?.child.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen process run again (SIGCONT), with its data. */
+  thaw(): void {
+    this.process?.child.kill('SIGCONT');
+  }
+
   /** Stops the server (stopSignal, SIGKILL after 10 s) and waits for it to exit. */
   async pause(): Promise<void> {
     const running = this.process;

@@ -29,10 +29,10 @@ import { FlashService } from '../session/flash.service';
 import { AuthResponse, LoginDto, MeResponse, NoticesResponse, RegisterDto } from './auth.dto';
 import { AuthService } from './auth.service';
 import { newCsrfToken } from './csrf';
-import { CurrentUser } from './current-user.decorator';
-import { SessionGuard } from './session.guard';
-import { regenerateSession, saveSession } from './session-helpers';
-import type { SessionUser } from './session-user';
+import { CurrentUser } from '../session/current-user.decorator';
+import { SessionGuard } from '../session/session.guard';
+import { regenerateSession, saveSession } from '../session/session-helpers';
+import type { SessionUser } from '../session/session-user';
 
 @ApiTags('auth')
 @Controller('api/auth')

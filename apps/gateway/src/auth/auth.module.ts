@@ -6,7 +6,6 @@ import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
 import { LoginThrottleService } from './login-throttle.service';
 import { PasswordService } from './password.service';
-import { SessionGuard } from './session.guard';
 
 @Module({
   imports: [UsersModule],
@@ -15,9 +14,7 @@ import { SessionGuard } from './session.guard';
     AuthService,
     PasswordService,
     LoginThrottleService,
-    SessionGuard,
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
-  exports: [SessionGuard],
 })
 export class AuthModule {}

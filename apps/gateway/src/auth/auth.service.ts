@@ -3,7 +3,7 @@ import { UsersService } from '../users/users.service';
 import { normaliseEmail } from '../users/email';
 import { LoginThrottleService } from './login-throttle.service';
 import { PasswordService } from './password.service';
-import type { SessionUser } from './session-user';
+import type { SessionUser } from '../session/session-user';
 
 @Injectable()
 export class AuthService {

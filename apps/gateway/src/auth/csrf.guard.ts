@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { CSRF_HEADER, csrfTokenMatches, requiresCsrf } from './csrf';
-import './session.types';
+import '../session/session.types';
 
 /**
  * Global guard (APP_GUARD): every state-changing /api request except register and login needs

@@ -11,6 +11,7 @@ describe('isServiceUnavailableError', () => {
     new ClientOfflineError('The client is offline'),
     named('ClientClosedError'),
     named('ClientOfflineError'),
+    named('DisconnectsClientError'),
     named('MongoServerSelectionError'),
     Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
     new Error('wrapped', { cause: named('SocketClosedUnexpectedlyError') }),

@@ -6,6 +6,7 @@ const UNAVAILABLE_NAMES = new Set([
   // node-redis
   'ClientClosedError',
   'ClientOfflineError',
+  'DisconnectsClientError',
   'ConnectionTimeoutError',
   'SocketClosedUnexpectedlyError',
   'SocketTimeoutError',

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { RedisStore } from 'connect-redis';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { GatewayEnvironment } from '../config/gateway-environment';
@@ -7,21 +6,31 @@ import type { RedisClient } from '../redis/redis.module';
 import {
   SESSION_COOKIE_NAME,
   SESSION_MAX_AGE_MS,
+  SESSION_RENEW_INTERVAL_MS,
   SESSIONLESS_PATH_PREFIXES,
 } from './session.constants';
+import { SessionStore } from './session-store';
+import './session.types';
 
-export function sessionStoreFor(client: RedisClient, env: GatewayEnvironment): RedisStore {
-  return new RedisStore({
-    client,
-    prefix: `${env.REDIS_PREFIX}sess:`,
-    ttl: SESSION_MAX_AGE_MS / 1000,
-  });
+/**
+ * Marks a session for renewal when its cookie was last set more than SESSION_RENEW_INTERVAL_MS
+ * ago. `cookie.expires` is still the stored one here (express-session resets it only when the
+ * response ends): the expiry of the browser's cookie and of the Redis key. The new field makes
+ * express-session save the session and send the cookie again, both with a fresh day.
+ */
+function renewIfDue(req: Request): void {
+  const expires = req.session?.cookie.expires;
+  if (expires && expires.getTime() - Date.now() < SESSION_MAX_AGE_MS - SESSION_RENEW_INTERVAL_MS) {
+    req.session.renewedAt = Date.now();
+  }
 }
 
 /**
  * express-session on Redis (connect-redis), so every gateway pod sees the same sessions.
  *
- * Cookie: httpOnly, SameSite=Lax, one day, renewed on every response (rolling). In production
+ * Cookie: httpOnly, SameSite=Lax, one day. The cookie and the Redis key expire together; a
+ * request renews both to a full day when they were set over an hour ago, instead of signing
+ * and sending the cookie on every response (`rolling`). In production
  * `secure: 'auto'` with `trust proxy` makes it Secure exactly when the request reached the load
  * balancer over HTTPS (X-Forwarded-Proto), so plain-HTTP compose still works.
  *
@@ -34,10 +43,10 @@ export function createSessionMiddleware(
   const handler = session({
     name: SESSION_COOKIE_NAME,
     secret: env.sessionSecret,
-    store: sessionStoreFor(client, env),
+    store: new SessionStore(client, env),
     resave: false,
     saveUninitialized: false,
-    rolling: true,
+    rolling: false,
     unset: 'destroy',
     cookie: {
       httpOnly: true,
@@ -66,6 +75,7 @@ export function createSessionMiddleware(
         return;
       }
       routed = true;
+      if (error === undefined) renewIfDue(req);
       next(error);
     });
   };

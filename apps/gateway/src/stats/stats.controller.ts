@@ -11,9 +11,9 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isSummaryRange, SUMMARY_RANGES, type Summary } from '@taskit/contracts';
-import { CurrentUser } from '../auth/current-user.decorator';
-import { SessionGuard } from '../auth/session.guard';
-import type { SessionUser } from '../auth/session-user';
+import { CurrentUser } from '../session/current-user.decorator';
+import { SessionGuard } from '../session/session.guard';
+import type { SessionUser } from '../session/session-user';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { AnalyticsClient, AnalyticsUnavailableError } from './analytics-client';

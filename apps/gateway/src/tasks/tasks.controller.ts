@@ -23,9 +23,9 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/current-user.decorator';
-import { SessionGuard } from '../auth/session.guard';
-import type { SessionUser } from '../auth/session-user';
+import { CurrentUser } from '../session/current-user.decorator';
+import { SessionGuard } from '../session/session.guard';
+import type { SessionUser } from '../session/session-user';
 import { EmptyBodyDto } from '../common/empty-body.dto';
 import { TaskIdPipe } from '../common/object-id.pipe';
 import {

@@ -40,9 +40,18 @@ describe('WebSite', () => {
     expect(site.faviconPath()).toBe('/assets/favicon-Zz9_-8Yx.svg');
   });
 
+  it('gives each page an ETag of its content', () => {
+    build();
+    const site = new WebSite(root);
+    expect(site.pageETag('tasks')).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(site.pageETag('tasks')).toBe(new WebSite(root).pageETag('tasks'));
+    expect(site.pageETag('login')).not.toBe(site.pageETag('tasks'));
+  });
+
   it('answers nothing (not a crash) without a build', () => {
     const site = new WebSite(join(root, 'not-built'));
     expect(site.page('tasks')).toBeUndefined();
+    expect(site.pageETag('tasks')).toBeUndefined();
     expect(site.asset('tasks-AbCd1234.js')).toBeUndefined();
     expect(site.faviconPath()).toBeUndefined();
   });

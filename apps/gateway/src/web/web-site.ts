@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
@@ -44,6 +45,7 @@ interface ViteManifestEntry {
 export class WebSite {
   private readonly logger = new Logger(WebSite.name);
   private readonly pages = new Map<PageName, Buffer>();
+  private readonly pageTags = new Map<PageName, string>();
   private assets = new Set<string>();
   private favicon?: string;
   private lastScan = 0;
@@ -62,6 +64,11 @@ export class WebSite {
   page(name: PageName): Buffer | undefined {
     if (!this.pages.has(name)) this.rescanAtMostEverySecond();
     return this.pages.get(name);
+  }
+
+  /** The page's ETag (computed once per read of the file), so that revalidation gets a 304. */
+  pageETag(name: PageName): string | undefined {
+    return this.pageTags.get(name);
   }
 
   /** The absolute path of an asset, or undefined when it is not one of the built files. */
@@ -85,9 +92,12 @@ export class WebSite {
     this.lastScan = Date.now();
     for (const [name, file] of Object.entries(PAGES) as [PageName, string][]) {
       try {
-        this.pages.set(name, readFileSync(join(this.root, file)));
+        const body = readFileSync(join(this.root, file));
+        this.pages.set(name, body);
+        this.pageTags.set(name, `"${createHash('sha1').update(body).digest('base64url')}"`);
       } catch {
         this.pages.delete(name);
+        this.pageTags.delete(name);
       }
     }
     try {

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import '../auth/session.types';
+import '../session/session.types';
 import { IMMUTABLE_CACHE, PAGE_CACHE, WebSite, type PageName } from './web-site';
 
 /**
@@ -86,6 +86,8 @@ export class WebController {
   private send(res: Response, page: PageName): void {
     const html = this.site.page(page);
     if (!html) throw new ServiceUnavailableException('The web UI is not built: run npm run build');
+    const etag = this.site.pageETag(page);
+    if (etag) res.set('ETag', etag);
     res.set('Cache-Control', PAGE_CACHE).type('html').send(html);
   }
 }
