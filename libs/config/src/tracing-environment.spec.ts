@@ -1,15 +1,7 @@
-import { TracingEnvironment } from './tracing-environment';
-import { ConfigurationError, validateEnvironment } from './validate-environment';
+import { TracingEnvironment } from './tracing-environment.ts';
+import { environmentProblems, validateEnvironment } from './validate-environment.ts';
 
-function problemsOf(raw: Record<string, string>): string[] {
-  try {
-    validateEnvironment(TracingEnvironment, raw);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (raw: Record<string, string>) => environmentProblems(TracingEnvironment, raw);
 
 describe('TracingEnvironment', () => {
   it('is off without an OTLP endpoint', () => {

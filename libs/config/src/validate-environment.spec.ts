@@ -1,6 +1,6 @@
 import { IsString, MinLength } from 'class-validator';
 import { CommonEnvironment } from './common-environment.ts';
-import { ConfigurationError, validateEnvironment } from './validate-environment.ts';
+import { environmentProblems, validateEnvironment } from './validate-environment.ts';
 import { IsMongoUri, IsUrlWithScheme } from './validators.ts';
 
 class ExampleEnvironment extends CommonEnvironment {
@@ -17,15 +17,7 @@ class ExampleEnvironment extends CommonEnvironment {
   NAME = 'taskit';
 }
 
-function problemsOf(raw: Record<string, string>): string[] {
-  try {
-    validateEnvironment(ExampleEnvironment, raw);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (raw: Record<string, string>) => environmentProblems(ExampleEnvironment, raw);
 
 describe('validateEnvironment', () => {
   it('applies the defaults when nothing is set', () => {

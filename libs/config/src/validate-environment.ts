@@ -38,6 +38,20 @@ export function validateEnvironment<T extends object>(
   return settings;
 }
 
+/** What is wrong with `raw` for `schema`, one line per variable (`NAME: reason`); none when valid. */
+export function environmentProblems<T extends object>(
+  schema: ClassConstructor<T>,
+  raw: Record<string, string | undefined>,
+): string[] {
+  try {
+    validateEnvironment(schema, raw);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+}
+
 /**
  * For main.ts: validate before anything starts, and stop with a plain message (no stack)
  * naming the variables when the configuration is wrong.

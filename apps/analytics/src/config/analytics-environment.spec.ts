@@ -1,15 +1,8 @@
-import { ConfigurationError, validateEnvironment } from '@taskit/config';
+import { environmentProblems, validateEnvironment } from '@taskit/config';
 import { AnalyticsEnvironment } from './analytics-environment';
 
-function problemsOf(raw: Record<string, string>): string[] {
-  try {
-    validateEnvironment(AnalyticsEnvironment, raw);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems.map((p) => p.split(':')[0]);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (raw: Record<string, string>) =>
+  environmentProblems(AnalyticsEnvironment, raw).map((p) => p.split(':')[0]);
 
 describe('AnalyticsEnvironment', () => {
   it('starts with nothing set, on the contract port with the worker defaults', () => {

@@ -1,15 +1,8 @@
-import { ConfigurationError, validateEnvironment } from '@taskit/config';
+import { environmentProblems, validateEnvironment } from '@taskit/config';
 import { GatewayEnvironment } from './gateway-environment';
 
-function problemsOf(raw: Record<string, string>): string[] {
-  try {
-    validateEnvironment(GatewayEnvironment, raw);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.problems.map((p) => p.split(':')[0]);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (raw: Record<string, string>) =>
+  environmentProblems(GatewayEnvironment, raw).map((p) => p.split(':')[0]);
 
 describe('GatewayEnvironment', () => {
   it('starts with nothing set in development, on the contract ports and local servers', () => {
