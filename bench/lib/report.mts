@@ -104,12 +104,23 @@ export function table(results: Results): string {
     lines.push(
       row(
         [
-          'gateway, cache missed',
+          `cache missed, ${h.uncached_connections} conns`,
           h.uncached_rps,
           h.uncached_p50_ms,
           h.uncached_p99_ms,
           h.uncached_errors,
           t.gateway_uncached.cpu_ms_per_request,
+        ],
+        w,
+      ),
+      row(
+        [
+          'cache missed, saturated',
+          h.uncached_saturated_rps,
+          h.uncached_saturated_p50_ms,
+          h.uncached_saturated_p99_ms,
+          h.uncached_saturated_errors,
+          t.gateway_uncached_saturated.cpu_ms_per_request,
         ],
         w,
       ),

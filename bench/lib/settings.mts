@@ -25,6 +25,8 @@ export const CONFIG = {
     users: QUICK ? 16 : 64,
     tasksPerUser: 50,
     connections: QUICK ? 16 : 32,
+    /** Uncached reads at a light load: what one reader waits (http.uncached_p99_ms). */
+    uncachedLightConnections: 2,
     warmupS: QUICK ? 1 : 3,
     durationS: envNumber('BENCH_SECONDS', QUICK ? 3 : 10),
     rounds: QUICK ? 1 : 2,
