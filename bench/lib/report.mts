@@ -198,7 +198,7 @@ export function markdown(results: Results, text: string): string {
     text,
     '```',
     '',
-    'Full figures: `.bench/results.json`. How it is measured: docs/performance.md.',
+    'Full figures: `.bench/results.json`. How it is measured: README.md, "Performance".',
     '',
   ].join('\n');
 }
