@@ -29,6 +29,11 @@ export function withTraceContext(event: TaskEvent): OutboxEntry {
   return traceparent ? { ...event, traceparent } : event;
 }
 
+/** The outbox fields of a new document that records `events` with it. */
+export function newOutbox(events: OutboxEntry[], now: Date): Required<OutboxFields> {
+  return { outbox: events, outboxPending: true, outboxSince: now };
+}
+
 /** A task update (`$set` of the change) extended to record `events` in the same atomic write. */
 export function withEvents(
   update: { $set: Record<string, unknown> },

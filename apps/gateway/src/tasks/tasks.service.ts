@@ -15,7 +15,7 @@ import { TASK_VIEW_PROJECTION, toTaskView, type StoredTask } from './task.mapper
 import { Task } from './task.schema';
 import { TaskListCache } from './task-list.cache';
 import type { OutboxEntry } from '../outbox/outbox.port';
-import { withEvents, withTraceContext } from './task-outbox';
+import { newOutbox, withEvents, withTraceContext } from './task-outbox';
 import { TaskOutboxStore } from './task-outbox.store';
 import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
@@ -96,9 +96,7 @@ export class TasksService implements OnModuleInit {
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
-      outbox: [created],
-      outboxPending: true,
-      outboxSince: now,
+      ...newOutbox([created], now),
     };
     // Redis first: when it is down the create fails cleanly (503) with nothing stored.
     await this.cache.invalidate(userId);
