@@ -1,3 +1,4 @@
+import { TASK_EVENTS_EXCHANGE } from '@taskit/contracts';
 import { ApiClient, registeredClient } from '../support/api-client';
 import { createIsolatedStack, type IsolatedStack } from '../support/isolated-stack';
 import {
@@ -81,7 +82,7 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
     // The relay publishes later, on its own code path; its span continues the request's.
     const publish = onlySpan(trace, GATEWAY, 'publish taskit.events');
     expect(tag(publish, 'span.kind')).toBe('producer');
-    expect(tag(publish, 'messaging.destination.name')).toBe('taskit.events');
+    expect(tag(publish, 'messaging.destination.name')).toBe(TASK_EVENTS_EXCHANGE);
     expect(tag(publish, 'taskit.publish.outcome')).toBe('confirmed');
     expect(descendsFrom(trace, publish, server!)).toBe(true);
 

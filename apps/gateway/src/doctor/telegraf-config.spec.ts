@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TELEGRAF_EVENTS_QUEUE } from '@taskit/contracts';
+import { ANALYTICS_EVENTS_QUEUE, TELEGRAF_EVENTS_QUEUE } from '@taskit/contracts';
 import { loadSettings } from './settings';
 import { checkTelegrafConfig, substitute } from './telegraf-config';
 
@@ -33,9 +33,9 @@ describe('the Telegraf config check', () => {
     const typo = CONFIG.replace(`:-${TELEGRAF_EVENTS_QUEUE}}`, ':-telegraf.taskevents}');
     const line = typo.split('\n').findIndex((l) => l.includes('telegraf.taskevents')) + 1;
     expect(check(typo).detail).toContain(`line ${line}: queue =`);
-    const viaEnv = check(CONFIG, { TELEGRAF_QUEUE: 'analytics.task-events' });
+    const viaEnv = check(CONFIG, { TELEGRAF_QUEUE: ANALYTICS_EVENTS_QUEUE });
     expect(viaEnv.ok).toBe(false);
-    expect(viaEnv.detail).toContain('gives "analytics.task-events"');
+    expect(viaEnv.detail).toContain(`gives "${ANALYTICS_EVENTS_QUEUE}"`);
   });
 
   it('names a bucket, exchange or vhost other than the services use', () => {
