@@ -62,69 +62,16 @@ export function table(results: Results): string {
     );
     lines.push(row(['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req'], w));
     const t = h.per_target;
-    lines.push(
-      row(
-        [
-          'gateway (Nest)',
-          t.gateway.rps,
-          t.gateway.p50_ms,
-          t.gateway.p99_ms,
-          t.gateway.errors,
-          t.gateway.cpu_ms_per_request,
-        ],
-        w,
-      ),
-    );
-    lines.push(
-      row(
-        [
-          'raw (session + MongoDB)',
-          t.raw.rps,
-          t.raw.p50_ms,
-          t.raw.p99_ms,
-          t.raw.errors,
-          t.raw.cpu_ms_per_request,
-        ],
-        w,
-      ),
-    );
-    lines.push(
-      row(
-        [
-          'raw same I/O (+ cache)',
-          t.raw_same_io.rps,
-          t.raw_same_io.p50_ms,
-          t.raw_same_io.p99_ms,
-          t.raw_same_io.errors,
-          t.raw_same_io.cpu_ms_per_request,
-        ],
-        w,
-      ),
-    );
-    lines.push(
-      row(
-        [
-          `cache missed, ${h.uncached_connections} conns`,
-          h.uncached_rps,
-          h.uncached_p50_ms,
-          h.uncached_p99_ms,
-          h.uncached_errors,
-          t.gateway_uncached.cpu_ms_per_request,
-        ],
-        w,
-      ),
-      row(
-        [
-          'cache missed, saturated',
-          h.uncached_saturated_rps,
-          h.uncached_saturated_p50_ms,
-          h.uncached_saturated_p99_ms,
-          h.uncached_saturated_errors,
-          t.gateway_uncached_saturated.cpu_ms_per_request,
-        ],
-        w,
-      ),
-    );
+    const targets: [string, typeof t.gateway][] = [
+      ['gateway (Nest)', t.gateway],
+      ['raw (session + MongoDB)', t.raw],
+      ['raw same I/O (+ cache)', t.raw_same_io],
+      [`cache missed, ${h.uncached_connections} conns`, t.gateway_uncached],
+      ['cache missed, saturated', t.gateway_uncached_saturated],
+    ];
+    for (const [label, m] of targets) {
+      lines.push(row([label, m.rps, m.p50_ms, m.p99_ms, m.errors, m.cpu_ms_per_request], w));
+    }
     lines.push(
       `ratio gateway/raw ${h.ratio} (p99 x${h.p99_ratio}); gateway/raw-same-I/O ${h.ratio_vs_same_io} (p99 x${h.p99_ratio_vs_same_io})`,
     );

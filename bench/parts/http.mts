@@ -118,22 +118,14 @@ async function uncachedRuns(
     ...job(c.connections),
     durationS: c.warmupS,
   });
+  const run = (name: string, connections: number) => {
+    progress(`HTTP: uncached reads, ${connections} connections, ${c.durationS} s`);
+    return measureLoad(name, job(connections), gateway.child.pid, 'uncached-load.mts');
+  };
   // What one reader waits for a list from MongoDB, then what the server sustains: at 32
   // connections the latency is mostly the queue in front of a saturated FerretDB.
-  progress(`HTTP: uncached reads, ${c.uncachedLightConnections} connections, ${c.durationS} s`);
-  const light = await measureLoad(
-    'uncached-light',
-    job(c.uncachedLightConnections),
-    gateway.child.pid,
-    'uncached-load.mts',
-  );
-  progress(`HTTP: uncached reads, ${c.connections} connections, ${c.durationS} s`);
-  const saturated = await measureLoad(
-    'uncached',
-    job(c.connections),
-    gateway.child.pid,
-    'uncached-load.mts',
-  );
+  const light = await run('uncached-light', c.uncachedLightConnections);
+  const saturated = await run('uncached', c.connections);
   await gateway.stop('SIGTERM', 15_000);
   return { light, saturated };
 }

@@ -147,23 +147,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         return this.options.sweepIntervalMs;
       }
       const claims = this.leases.forPass();
-      let claimed: string[] = [];
       try {
         // The events were read before the claim: if another relay published and settled them
         // in between, they go out twice (consumers absorb that) and the settle finds nothing.
-        claimed = await claims.claim(found.map((document) => document.id));
-        const mine = new Set(claimed);
-        const documents = found.filter((document) => mine.has(document.id));
+        const claimed = new Set(await claims.claim(found.map((document) => document.id)));
+        const documents = found.filter((document) => claimed.has(document.id));
         this.metrics.swept.inc(documents.length);
         const result = await this.deliver(documents);
         if (result.failed > 0) return this.sweepFailed();
+        this.sweepBackoffMs = 0;
+        // Another pod's sweep holds all of them: look again soon, without querying in a loop.
+        if (claimed.size === 0) return this.options.sweepIntervalMs / 4;
+        return found.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
       } finally {
         await claims.release();
       }
-      this.sweepBackoffMs = 0;
-      // Another pod's sweep holds all of them: look again soon, without querying in a loop.
-      if (claimed.length === 0) return this.options.sweepIntervalMs / 4;
-      return found.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
     } catch (error) {
       this.logger.warn(`outbox sweep failed: ${(error as Error).message}`);
       return this.sweepFailed();

@@ -97,27 +97,28 @@ export class TaskOutboxStore implements OutboxStore {
         const cleared = await this.tasks.updateOne({ ...exactly, deletedAt: null }, EMPTIED);
         if (cleared.matchedCount === 1) return;
       }
-      await this.settleRead(_id, new Set(published.map((event) => event.eventId)), held);
+      await this.settleRead(id, new Set(published.map((event) => event.eventId)), held);
     });
   }
 
   /** One write of what is left after reading the outbox. */
   private async settleRead(
-    _id: Types.ObjectId,
+    id: string,
     published: ReadonlySet<string>,
     held: AbortSignal,
   ): Promise<void> {
-    const current = await this.byId(_id.toHexString());
+    const current = await this.byId(id);
     const outbox = current?.outbox ?? [];
     const remaining = outbox.filter((event) => !published.has(event.eventId));
     if (!current || remaining.length === outbox.length) return;
     held.throwIfAborted();
+    const filter = { _id: current._id };
     if (remaining.length > 0) {
-      await this.tasks.updateOne({ _id }, { $set: { outbox: remaining } });
+      await this.tasks.updateOne(filter, { $set: { outbox: remaining } });
     } else if (current.deletedAt) {
-      await this.tasks.deleteOne({ _id });
+      await this.tasks.deleteOne(filter);
     } else {
-      await this.tasks.updateOne({ _id }, EMPTIED);
+      await this.tasks.updateOne(filter, EMPTIED);
     }
   }
 
