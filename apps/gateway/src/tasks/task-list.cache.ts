@@ -1,14 +1,11 @@
-import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Cache } from 'cache-manager';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import type { TaskStatus, TaskView } from './task.dto';
 
 /** The version key outlives every cache entry by far; see invalidate(). */
 const VERSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-const CACHE_OP_TIMEOUT_MS = 500;
 
 export interface CacheLookup {
   /** The cache key the list must be stored under if it is read from MongoDB now. */
@@ -16,16 +13,9 @@ export interface CacheLookup {
   tasks?: TaskView[];
 }
 
-function withTimeout<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('cache timeout')), CACHE_OP_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
- * A user's task lists in Redis (cache-manager + Keyv Redis store), never stale after a write.
+ * A user's task lists in Redis (plain JSON under `${REDIS_PREFIX}cache:tasks:…`, on the
+ * gateway's connection, whose deadline bounds every wait), never stale after a write.
  *
  * Each user has a version counter in Redis, and the counter is part of the cache key. A write
  * first changes MongoDB, then increments the counter, then answers. Any read that starts after
@@ -38,14 +28,16 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
 export class TaskListCache {
   private readonly logger = new Logger(TaskListCache.name);
   private readonly versionPrefix: string;
+  private readonly listPrefix: string;
   private readonly ttlMs: number;
 
   constructor(
-    @Inject(CACHE_MANAGER) private readonly cache: Cache,
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     config: ConfigService<GatewayEnvironment, true>,
   ) {
-    this.versionPrefix = `${config.get('REDIS_PREFIX', { infer: true })}tasks-version:`;
+    const prefix = config.get('REDIS_PREFIX', { infer: true });
+    this.versionPrefix = `${prefix}tasks-version:`;
+    this.listPrefix = `${prefix}cache:tasks:`;
     this.ttlMs = config.get('TASK_LIST_CACHE_TTL_SECONDS', { infer: true }) * 1000;
   }
 
@@ -53,22 +45,41 @@ export class TaskListCache {
     return `${this.versionPrefix}${userId}`;
   }
 
-  /** Reads the user's current version (Redis errors propagate: 503), then the cached list. */
-  async lookup(userId: string, status: TaskStatus): Promise<CacheLookup> {
+  private async currentKey(userId: string, status: TaskStatus): Promise<string> {
     const version = (await this.redis.get(this.versionKey(userId))) ?? '0';
-    const key = `tasks:${userId}:v${version}:${status}`;
+    return `${this.listPrefix}${userId}:v${version}:${status}`;
+  }
+
+  private async read(key: string): Promise<TaskView[] | undefined> {
+    const cached = await this.redis.get(key);
+    const tasks: unknown = cached === null ? undefined : JSON.parse(cached);
+    return Array.isArray(tasks) ? (tasks as TaskView[]) : undefined;
+  }
+
+  /**
+   * Reads the user's current version (Redis errors propagate: 503), then the cached list; a
+   * list that cannot be read is a miss.
+   */
+  async lookup(userId: string, status: TaskStatus): Promise<CacheLookup> {
+    const key = await this.currentKey(userId, status);
     try {
-      const tasks = await withTimeout(this.cache.get<TaskView[]>(key));
-      return { key, tasks: Array.isArray(tasks) ? tasks : undefined };
+      return { key, tasks: await this.read(key) };
     } catch (error) {
       this.logger.warn(`task list cache read failed: ${(error as Error).message}`);
       return { key };
     }
   }
 
+  /** The cached list, or undefined on a miss; every Redis error propagates. */
+  async cached(userId: string, status: TaskStatus): Promise<TaskView[] | undefined> {
+    return this.read(await this.currentKey(userId, status));
+  }
+
   async store(key: string, tasks: TaskView[]): Promise<void> {
     try {
-      await withTimeout(this.cache.set(key, tasks, this.ttlMs));
+      await this.redis.set(key, JSON.stringify(tasks), {
+        expiration: { type: 'PX', value: this.ttlMs },
+      });
     } catch (error) {
       this.logger.warn(`task list cache write failed: ${(error as Error).message}`);
     }
