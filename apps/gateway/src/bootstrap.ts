@@ -1,14 +1,25 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  HTTP_REQUEST_DURATION,
+  METRICS_REGISTRY,
+  requestLogging,
+  type HttpDurationHistogram,
+} from '@taskit/observability';
 import compression from 'compression';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import type { Registry } from 'prom-client';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { SafeValidationPipe } from './common/safe-validation.pipe';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from './redis/redis.module';
 import { SESSION_COOKIE_NAME } from './session/session.constants';
 import { createSessionMiddleware } from './session/session.middleware';
+import { SessionReader } from './session/session-reader';
+import { sessionKeyPrefix } from './session/session-store';
+import { TaskListCache } from './tasks/task-list.cache';
+import { headersSetBy, TaskListDirectRoute, type Middleware } from './tasks/task-list.direct-route';
 
 /** Largest accepted request body; larger ones get 413. */
 export const BODY_LIMIT = '1mb';
@@ -74,11 +85,37 @@ export function applyTrustProxy(
   app.set('trust proxy', env.trustProxy);
 }
 
+/** Puts the direct read route (tasks/task-list.direct-route.ts) in front of Express. */
+function serveTaskListsDirectly(
+  app: NestExpressApplication,
+  env: GatewayEnvironment,
+  answer: { securityHeaders: Middleware; compression: Middleware },
+): void {
+  const route = new TaskListDirectRoute(
+    new SessionReader(app.get<RedisClient>(REDIS_CLIENT), sessionKeyPrefix(env), env.sessionSecret),
+    app.get(TaskListCache),
+    {
+      securityHeaders: headersSetBy(answer.securityHeaders),
+      compression: answer.compression,
+      requestLogging: requestLogging('gateway', env.LOG_LEVEL),
+    },
+    {
+      duration: app.get<HttpDurationHistogram>(HTTP_REQUEST_DURATION),
+      registry: app.get<Registry>(METRICS_REGISTRY),
+    },
+  );
+  route.installOn(app.getHttpServer());
+}
+
 /**
  * Everything applied to the Nest application outside the module graph (HTTP middleware,
- * global pipes), in one place so that main.ts and the e2e tests run the same gateway.
+ * global pipes, the direct read route), in one place so that main.ts and the e2e tests run the
+ * same gateway. Initialises the application.
  */
-export function configureGateway(app: NestExpressApplication, env: GatewayEnvironment): void {
+export async function configureGateway(
+  app: NestExpressApplication,
+  env: GatewayEnvironment,
+): Promise<void> {
   app.disable('x-powered-by');
   // No ETag (a SHA-1 of every body, 2 % of the CPU on task lists) for API answers, which are
   // no-store; the pages set their own, computed once (WebSite.pageETag).
@@ -86,14 +123,17 @@ export function configureGateway(app: NestExpressApplication, env: GatewayEnviro
   // Behind the GKE load balancer the client address and scheme come from X-Forwarded-*.
   applyTrustProxy(app, env);
 
-  app.use(
-    helmet({
+  // The direct read route runs the same instances.
+  const answer = {
+    securityHeaders: helmet({
       contentSecurityPolicy: contentSecurityPolicy(env),
       // Plain-HTTP deployments (compose) must not be pinned to HTTPS.
       strictTransportSecurity: env.httpsOnly,
     }),
-  );
-  app.use(compression());
+    compression: compression() as unknown as Middleware,
+  };
+  app.use(answer.securityHeaders);
+  app.use(answer.compression);
   app.use(requireJsonBodies);
   // Replaces Nest's default parsers (same names): 1 MB, and their errors (400 malformed JSON,
   // 413 too large) are mapped by Nest and shaped by AllExceptionsFilter.
@@ -105,4 +145,7 @@ export function configureGateway(app: NestExpressApplication, env: GatewayEnviro
   app.useGlobalPipes(new SafeValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   setUpApiDocs(app);
+  // The request logger of the direct route needs nestjs-pino's root, made by init.
+  await app.init();
+  serveTaskListsDirectly(app, env, answer);
 }

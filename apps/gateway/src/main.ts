@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  configureGateway(app, env);
+  await configureGateway(app, env);
   installGracefulShutdown(app, logger, env.SHUTDOWN_TIMEOUT_MS);
   if (env.METRICS_PORT !== undefined) await serveMetricsOnOwnPort(app, env.METRICS_PORT);
   await app.listen(env.PORT);

@@ -1,44 +1,66 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import { pinoHttp, type HttpLogger, type Options } from 'pino-http';
 import { traceFields } from './trace-context.ts';
 
-const REQUEST_ID_HEADER = 'x-request-id';
+export const REQUEST_ID_HEADER = 'x-request-id';
 /** Accept a caller's request id only when it looks like one, so logs cannot be forged. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
-function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+/** The caller's X-Request-Id when it looks like one, otherwise a new id. */
+export function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
-  const id =
-    typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
+    ? incoming
+    : randomUUID();
+}
+
+function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const id = requestIdOf(req);
   res.setHeader(REQUEST_ID_HEADER, id);
   return id;
 }
 
 const QUIET_PATHS = ['/health/live', '/health/ready', '/metrics'];
 
-/** Structured JSON logs, one line per request with its id; probes and scrapes are not logged. */
-export function structuredLogging(service: string, level: string) {
-  return LoggerModule.forRoot({
-    pinoHttp: {
-      level,
-      base: { service },
-      messageKey: 'message',
-      // Lines written inside a span carry its ids (CONTRACT section 10).
-      mixin: traceFields,
-      genReqId: requestIdFor,
-      customAttributeKeys: { reqId: 'requestId' },
-      autoLogging: { ignore: (req) => QUIET_PATHS.includes(req.url ?? '') },
-      redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'],
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      formatters: { level: (label) => ({ level: label }) },
+/** pino-http's settings: one line per request with its id; probes and scrapes are not logged. */
+function requestLogOptions(service: string, level: string): Options {
+  return {
+    level,
+    base: { service },
+    messageKey: 'message',
+    // Lines written inside a span carry its ids (CONTRACT section 10).
+    mixin: traceFields,
+    genReqId: requestIdFor,
+    customAttributeKeys: { reqId: 'requestId' },
+    autoLogging: { ignore: (req) => QUIET_PATHS.includes(req.url ?? '') },
+    redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'],
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
-  });
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+/** Structured JSON logs through nestjs-pino, with one line per request (requestLogOptions). */
+export function structuredLogging(service: string, level: string) {
+  return LoggerModule.forRoot({ pinoHttp: requestLogOptions(service, level) });
+}
+
+/**
+ * The same request logging as a middleware of its own, on the application's root logger, for
+ * a route served before Nest's middleware runs (the gateway's direct read route): its lines
+ * are those nestjs-pino writes. Undefined when `level` is above info: pino-http writes every
+ * request line at info, so it would only set the request id (requestIdOf). Only once the
+ * application is initialised (the root logger exists).
+ */
+export function requestLogging(service: string, level: string): HttpLogger | undefined {
+  if (!PinoLogger.root.isLevelEnabled('info')) return undefined;
+  return pinoHttp({ ...requestLogOptions(service, level), logger: PinoLogger.root });
 }

@@ -7,6 +7,11 @@ import './session.types';
 
 type Callback = (error?: unknown) => void;
 
+/** Where a session lives in Redis: this prefix and the session id. */
+export function sessionKeyPrefix(env: GatewayEnvironment): string {
+  return `${env.REDIS_PREFIX}sess:`;
+}
+
 /**
  * connect-redis on the gateway's client, with two differences:
  *
@@ -23,7 +28,7 @@ export class SessionStore extends RedisStore {
   ) {
     super({
       client: redis,
-      prefix: `${env.REDIS_PREFIX}sess:`,
+      prefix: sessionKeyPrefix(env),
       ttl: SESSION_MAX_AGE_MS / 1000,
       disableTouch: true,
     });

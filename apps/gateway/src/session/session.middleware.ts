@@ -6,9 +6,9 @@ import type { RedisClient } from '../redis/redis.module';
 import {
   SESSION_COOKIE_NAME,
   SESSION_MAX_AGE_MS,
-  SESSION_RENEW_INTERVAL_MS,
   SESSIONLESS_PATH_PREFIXES,
 } from './session.constants';
+import { isRenewalDue } from './session-reader';
 import { SessionStore } from './session-store';
 import './session.types';
 
@@ -20,7 +20,7 @@ import './session.types';
  */
 function renewIfDue(req: Request): void {
   const expires = req.session?.cookie.expires;
-  if (expires && expires.getTime() - Date.now() < SESSION_MAX_AGE_MS - SESSION_RENEW_INTERVAL_MS) {
+  if (expires && isRenewalDue(expires)) {
     req.session.renewedAt = Date.now();
   }
 }

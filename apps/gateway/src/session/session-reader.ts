@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import type { SessionData } from 'express-session';
+import type { RedisClient } from '../redis/redis.module';
+import {
+  SESSION_COOKIE_NAME,
+  SESSION_MAX_AGE_MS,
+  SESSION_RENEW_INTERVAL_MS,
+} from './session.constants';
+import type { SessionUser } from './session-user';
+import './session.types';
+
+// The cookie parser and signature check express-session itself loads, so that a request's
+// session id is read from its Cookie header exactly as express-session reads it.
+const fromExpressSession = createRequire(require.resolve('express-session'));
+const { parse: parseCookies } = fromExpressSession('cookie') as {
+  parse(this: void, header: string): Record<string, string | undefined>;
+};
+const { unsign } = fromExpressSession('cookie-signature') as {
+  unsign(this: void, value: string, secret: string): string | false;
+};
+
+/** A session whose cookie was last set longer than SESSION_RENEW_INTERVAL_MS before `now`. */
+export function isRenewalDue(expires: Date | string, now = Date.now()): boolean {
+  return new Date(expires).getTime() - now < SESSION_MAX_AGE_MS - SESSION_RENEW_INTERVAL_MS;
+}
+
+/** The session id of a request's signed `taskit.sid` cookie, or undefined (none, or forged). */
+export function sessionIdOf(cookieHeader: string | undefined, secret: string): string | undefined {
+  if (!cookieHeader) return undefined;
+  const value = parseCookies(cookieHeader)[SESSION_COOKIE_NAME];
+  if (!value?.startsWith('s:')) return undefined;
+  return unsign(value.slice(2), secret) || undefined;
+}
+
+/**
+ * Reads the logged-in user of a request from the session store without express-session, for
+ * the direct read route (tasks/task-list.direct-route.ts): the same cookie, signature and
+ * Redis key as express-session with SessionStore. Only a session that express-session would
+ * leave untouched gives a user: logged in and not due for renewal (a renewal saves the
+ * session and sends the cookie, which only express-session does). Redis errors propagate.
+ */
+export class SessionReader {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keyPrefix: string,
+    private readonly secret: string,
+  ) {}
+
+  async userOf(req: IncomingMessage): Promise<SessionUser | undefined> {
+    const sid = sessionIdOf(req.headers.cookie, this.secret);
+    if (sid === undefined) return undefined;
+    const stored = await this.redis.get(this.keyPrefix + sid);
+    if (stored === null) return undefined;
+    const session = JSON.parse(stored) as SessionData;
+    const expires = session.cookie?.expires;
+    if (!session.user || !expires || isRenewalDue(expires)) return undefined;
+    return { id: session.user.id, email: session.user.email };
+  }
+}
