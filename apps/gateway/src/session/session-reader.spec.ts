@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { isRenewalDue, sessionIdOf } from './session-reader';
+import { createRequire } from 'node:module';
+import { isRenewalDue, sessionIdOf, unsign } from './session-reader';
 import { SESSION_MAX_AGE_MS } from './session.constants';
 
 const SECRET = 'a test secret';
@@ -23,6 +24,7 @@ describe('reading the session id from a Cookie header as express-session does', 
     ['another secret', `taskit.sid=${signed('abc-123', 'other secret')}`],
     ['a changed id', `taskit.sid=${signed('abc-123').replace('abc', 'abd')}`],
     ['an empty value', 'taskit.sid='],
+    ['a signed empty id (express-session starts a new session)', `taskit.sid=${signed('')}`],
   ])('gives no id for %s', (_case, header) => {
     expect(sessionIdOf(header, SECRET)).toBeUndefined();
   });
@@ -31,6 +33,32 @@ describe('reading the session id from a Cookie header as express-session does', 
     const header = `taskit.sid=${signed('first')}; taskit.sid=${signed('second')}`;
     expect(sessionIdOf(header, SECRET)).toBe('first');
   });
+});
+
+describe('unsign, against the cookie-signature that express-session signs with', () => {
+  const signature = createRequire(require.resolve('express-session'))('cookie-signature') as {
+    sign(value: string, secret: string): string;
+    unsign(value: string, secret: string): string | false;
+  };
+
+  it.each(['abc-123', 'x', 'with.dots.inside', 'ünïcödé', ''])(
+    'accepts and rejects what it does for the id %j',
+    (sid) => {
+      const good = signature.sign(sid, SECRET);
+      const variants = [
+        good,
+        `${good}x`,
+        good.slice(0, -1),
+        `${sid}.`,
+        sid,
+        signature.sign(sid, 'other'),
+      ];
+      for (const value of variants) {
+        expect(unsign(value, SECRET) ?? false).toBe(signature.unsign(value, SECRET));
+      }
+      expect(unsign(good, SECRET)).toBe(sid);
+    },
+  );
 });
 
 describe('renewal', () => {

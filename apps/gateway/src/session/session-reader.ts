@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { SessionData } from 'express-session';
@@ -10,19 +11,31 @@ import {
 import type { SessionUser } from './session-user';
 import './session.types';
 
-// The cookie parser and signature check express-session itself loads, so that a request's
-// session id is read from its Cookie header exactly as express-session reads it.
-const fromExpressSession = createRequire(require.resolve('express-session'));
-const { parse: parseCookies } = fromExpressSession('cookie') as {
+// The cookie parser express-session itself loads, so that the cookie is found in the header
+// exactly as express-session finds it.
+const { parse: parseCookies } = createRequire(require.resolve('express-session'))('cookie') as {
   parse(this: void, header: string): Record<string, string | undefined>;
 };
-const { unsign } = fromExpressSession('cookie-signature') as {
-  unsign(this: void, value: string, secret: string): string | false;
-};
+
+/**
+ * cookie-signature's `unsign` as express-session calls it (`s:` stripped): the id when the
+ * value is `<id>.<HMAC-SHA256 of id, base64 without padding>`. Compared with timingSafeEqual
+ * instead of cookie-signature 1.0's two SHA-1 digests: the same values are accepted.
+ */
+export function unsign(value: string, secret: string): string | undefined {
+  const dot = value.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  const sid = value.slice(0, dot);
+  const mac = createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '');
+  const expected = Buffer.from(`${sid}.${mac}`);
+  const actual = Buffer.from(value);
+  return expected.length === actual.length && timingSafeEqual(expected, actual) ? sid : undefined;
+}
 
 /** A session whose cookie was last set longer than SESSION_RENEW_INTERVAL_MS before `now`. */
 export function isRenewalDue(expires: Date | string, now = Date.now()): boolean {
-  return new Date(expires).getTime() - now < SESSION_MAX_AGE_MS - SESSION_RENEW_INTERVAL_MS;
+  const at = typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
+  return at - now < SESSION_MAX_AGE_MS - SESSION_RENEW_INTERVAL_MS;
 }
 
 /** The session id of a request's signed `taskit.sid` cookie, or undefined (none, or forged). */
@@ -30,6 +43,7 @@ export function sessionIdOf(cookieHeader: string | undefined, secret: string): s
   if (!cookieHeader) return undefined;
   const value = parseCookies(cookieHeader)[SESSION_COOKIE_NAME];
   if (!value?.startsWith('s:')) return undefined;
+  // An empty id is no id to express-session either: it starts a new session.
   return unsign(value.slice(2), secret) || undefined;
 }
 

@@ -50,8 +50,7 @@ export class TaskListCache {
     return `${this.listPrefix}${userId}:v${version}:${status}`;
   }
 
-  private async read(key: string): Promise<TaskView[] | undefined> {
-    const cached = await this.redis.get(key);
+  private static parse(cached: string | null): TaskView[] | undefined {
     const tasks: unknown = cached === null ? undefined : JSON.parse(cached);
     return Array.isArray(tasks) ? (tasks as TaskView[]) : undefined;
   }
@@ -63,7 +62,7 @@ export class TaskListCache {
   async lookup(userId: string, status: TaskStatus): Promise<CacheLookup> {
     const key = await this.currentKey(userId, status);
     try {
-      return { key, tasks: await this.read(key) };
+      return { key, tasks: TaskListCache.parse(await this.redis.get(key)) };
     } catch (error) {
       this.logger.warn(`task list cache read failed: ${(error as Error).message}`);
       return { key };
@@ -72,7 +71,8 @@ export class TaskListCache {
 
   /** The cached list, or undefined on a miss; every Redis error propagates. */
   async cached(userId: string, status: TaskStatus): Promise<TaskView[] | undefined> {
-    return this.read(await this.currentKey(userId, status));
+    const key = await this.currentKey(userId, status);
+    return TaskListCache.parse(await this.redis.get(key));
   }
 
   async store(key: string, tasks: TaskView[]): Promise<void> {

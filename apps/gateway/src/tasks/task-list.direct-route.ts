@@ -9,7 +9,7 @@ import {
 import { startTime } from 'pino-http';
 import { Counter, type Registry } from 'prom-client';
 import type { SessionReader } from '../session/session-reader';
-import { TASK_STATUSES, type TaskStatus } from './task.dto';
+import { TASK_STATUSES, type TaskStatus, type TaskView } from './task.dto';
 import type { TaskListCache } from './task-list.cache';
 
 /** A connect-style middleware, as helmet, compression and pino-http are. */
@@ -135,7 +135,13 @@ export class TaskListDirectRoute {
     if (status === undefined) return false;
     const arrivedAt = Date.now();
     const observeDuration = this.servedDuration.startTimer();
-    const tasks = await this.cachedTasks(req, status);
+    let tasks: TaskView[] | undefined;
+    try {
+      const user = await this.sessions.userOf(req);
+      if (user !== undefined) tasks = await this.cache.cached(user.id, status);
+    } catch {
+      // The Nest route meets the same failure and answers it (503 and its log line).
+    }
     if (tasks === undefined) {
       this.handedOver.inc();
       return false;
@@ -148,16 +154,6 @@ export class TaskListDirectRoute {
     res[startTime] = arrivedAt;
     this.write(req, res, JSON.stringify({ tasks }));
     return true;
-  }
-
-  private async cachedTasks(req: IncomingMessage, status: TaskStatus) {
-    try {
-      const user = await this.sessions.userOf(req);
-      return user === undefined ? undefined : await this.cache.cached(user.id, status);
-    } catch {
-      // The Nest route meets the same failure and answers it (503 and its log line).
-      return undefined;
-    }
   }
 
   /**
