@@ -123,7 +123,9 @@ export async function configureGateway(
   // Behind the GKE load balancer the client address and scheme come from X-Forwarded-*.
   applyTrustProxy(app, env);
 
-  // The direct read route runs the same instances.
+  // The direct read route (serveTaskListsDirectly) writes what these write on an API answer,
+  // with the same instances; a middleware added here that changes API answers must be added
+  // to it too (task-list-direct-route.e2e-spec.ts compares both).
   const answer = {
     securityHeaders: helmet({
       contentSecurityPolicy: contentSecurityPolicy(env),

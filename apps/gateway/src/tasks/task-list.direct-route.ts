@@ -84,7 +84,8 @@ export function headersSetBy(middleware: Middleware): string[] {
  * the cookie), a cache miss, any error. What it serves is the cached list the Nest route
  * would return, as `res.json` writes it, with helmet's headers, compression's `Vary` and
  * encoding, the request id and the request log line of the Nest path;
- * `apps/gateway/test/task-list-direct-route.e2e-spec.ts` compares both answers.
+ * `apps/gateway/test/task-list-direct-route.e2e-spec.ts` compares both answers. Middleware
+ * added to the gateway (bootstrap.ts) that changes API answers belongs here too.
  */
 export class TaskListDirectRoute {
   // Labelled once, not per request.
