@@ -134,7 +134,9 @@ export class TaskListDirectRoute {
   async serve(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const status = directReadStatus(req);
     if (status === undefined) return false;
-    const arrivedAt = Date.now();
+    // The request log line times the request from its arrival, whichever path answers it
+    // (pino-http keeps a start time it finds).
+    res[startTime] = Date.now();
     const observeDuration = this.servedDuration.startTimer();
     let tasks: TaskView[] | undefined;
     try {
@@ -149,10 +151,8 @@ export class TaskListDirectRoute {
     }
     this.served.inc();
     res.once('finish', () => observeDuration());
-    // The span is named by the route, and the request log times the request from its
-    // arrival, as on the Nest path.
+    // The span is named by the route, as on the Nest path.
     markRoute(req, ROUTE);
-    res[startTime] = arrivedAt;
     this.write(req, res, JSON.stringify({ tasks }));
     return true;
   }
