@@ -163,7 +163,6 @@ export async function httpPart() {
     expectTasks: c.tasksPerUser,
   });
   const results = new Map<string, Measured[]>();
-  const rawDrainS: number[] = [];
   const warmedUp = new Set<Target>();
   const measure = async (name: Target) => {
     if (name === 'gateway' && !gateway.isRunning) {
@@ -174,14 +173,13 @@ export async function httpPart() {
     if (!warmedUp.has(name)) {
       progress(`HTTP: warm-up ${name} (${c.warmupS} s)`);
       await runScript<LoadResult>(`warmup-${name}`, 'load.mts', readJob(name, c.warmupS));
-      if (name === 'raw_without_cache') rawDrainS.push(await rawIdle(raw));
+      if (name === 'raw_without_cache') await rawIdle(raw);
       warmedUp.add(name);
     }
     const result = await measureLoad(name, readJob(name, c.durationS), targets[name].pid());
     results.set(name, [...(results.get(name) ?? []), result]);
     if (name === 'raw_without_cache') {
       const waited = await rawIdle(raw);
-      rawDrainS.push(waited);
       progress(`  raw_without_cache: ${round(waited)} s until its queued MongoDB queries finished`);
     }
   };

@@ -29,7 +29,17 @@ export interface AnswerMiddleware {
 }
 
 const ROUTE = '/api/tasks';
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The route's own headers, `[name, value, …]`: @Header('Cache-Control') and res.json's type. */
+const LIST_HEADERS = [
+  'Cache-Control',
+  'no-store',
+  'Content-Type',
+  'application/json; charset=utf-8',
+];
+
+function setHeaders(res: ServerResponse, headers: readonly string[]): void {
+  for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i], headers[i + 1]);
+}
 
 /** Exactly the URLs whose query ListTasksQuery accepts as they are; any other goes to Nest. */
 const STATUS_BY_URL = new Map<string, TaskStatus>([
@@ -171,10 +181,7 @@ export class TaskListDirectRoute {
         ...securityHeaders,
         REQUEST_ID_HEADER,
         requestIdOf(req),
-        'Cache-Control',
-        'no-store',
-        'Content-Type',
-        JSON_TYPE,
+        ...LIST_HEADERS,
         'Content-Length',
         length,
         'Vary',
@@ -183,13 +190,10 @@ export class TaskListDirectRoute {
       res.end(body);
       return;
     }
-    for (let i = 0; i < securityHeaders.length; i += 2) {
-      res.setHeader(securityHeaders[i], securityHeaders[i + 1]);
-    }
+    setHeaders(res, securityHeaders);
     const respond = () => {
       res.statusCode = 200;
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Content-Type', JSON_TYPE);
+      setHeaders(res, LIST_HEADERS);
       res.setHeader('Content-Length', length);
       res.end(body);
     };
