@@ -14,6 +14,7 @@ import {
   type JaegerSpan,
   type JaegerTrace,
 } from '../support/jaeger';
+import { metricValue } from '../support/pipeline';
 import { startService, type RunningProcess } from '../support/processes';
 
 const GATEWAY = 'taskit-gateway';
@@ -116,10 +117,7 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
   });
 
   it('traces a list served by the direct read route: its route, its three Redis reads', async () => {
-    const served = async () => {
-      const text = await (await fetch(`${gateway.url}/metrics`)).text();
-      return Number(/^gateway_direct_reads_total\{result="served"\} (\d+)$/m.exec(text)?.[1]);
-    };
+    const served = () => metricValue(gateway.url, 'gateway_direct_reads_total{result="served"}');
     expect((await api.get('/api/tasks')).status).toBe(200);
     const before = await served();
     const traceId = await traced(async (headers) => {

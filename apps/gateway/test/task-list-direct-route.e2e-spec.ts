@@ -3,6 +3,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createClient } from 'redis';
 import { ApiClient, registeredClient } from '../../../test/support/api-client';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
+import { metricValue } from '../../../test/support/pipeline';
 import { startService, type RunningProcess } from '../../../test/support/processes';
 
 interface Answer {
@@ -41,12 +42,9 @@ function send(
 
 /** The gateway's counter of direct reads, by result. */
 async function directReads(gateway: RunningProcess): Promise<Record<string, number>> {
-  const text = await (await fetch(`${gateway.url}/metrics`)).text();
-  const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^gateway_direct_reads_total\{result="(\w+)"\} (\d+)$/gm)) {
-    counts[match[1]] = Number(match[2]);
-  }
-  return counts;
+  const count = (result: string) =>
+    metricValue(gateway.url, `gateway_direct_reads_total{result="${result}"}`);
+  return { served: await count('served'), handed_over: await count('handed_over') };
 }
 
 const ENCODINGS: Record<string, Record<string, string>> = {
@@ -105,8 +103,8 @@ describe.each(['info', 'warn'])('gateway: the direct read route (LOG_LEVEL=%s)',
     const nest = await send(gateway.url, `/api/tasks/${query}`, { ...headers, 'x-request-id': id });
     const after = await directReads(gateway);
     const delta = (from: Record<string, number>, to: Record<string, number>) => ({
-      served: (to.served ?? 0) - (from.served ?? 0),
-      handed_over: (to.handed_over ?? 0) - (from.handed_over ?? 0),
+      served: to.served - from.served,
+      handed_over: to.handed_over - from.handed_over,
     });
     // The Nest request never goes through the direct route.
     expect(delta(middle, after)).toEqual({ served: 0, handed_over: 0 });
@@ -206,7 +204,7 @@ describe.each(['info', 'warn'])('gateway: the direct read route (LOG_LEVEL=%s)',
     const renewed = await send(gateway.url, '/api/tasks', { ...cookie(), 'x-request-id': 'renew' });
     expect(renewed.status).toBe(200);
     expect(renewed.headers.some(([name]) => name.toLowerCase() === 'set-cookie')).toBe(true);
-    expect((await directReads(gateway)).handed_over).toBe((before.handed_over ?? 0) + 1);
+    expect((await directReads(gateway)).handed_over).toBe(before.handed_over + 1);
     // Renewed: the next read is served directly again, without a cookie.
     const { direct, counted } = await both('', cookie(), 'renewed');
     expect(counted).toEqual({ served: 1, handed_over: 0 });
