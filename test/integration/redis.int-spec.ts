@@ -46,6 +46,21 @@ describe('Redis: the task write lock', () => {
     expect(await redis.get(lock.keyFor('t2'))).toBe('someone-else'); // not released by a loser
   });
 
+  it('takes thousands of locks all together or none, and frees them all', async () => {
+    const lock = lockWith({ ttlMs: 5_000, waitMs: 50 });
+    const ids = Array.from({ length: 5_000 }, (_, i) => `many-${i}`);
+    await redis.set(lock.keyFor('many-4999'), 'someone-else', { PX: 5_000 });
+    await expect(lock.run(ids, () => Promise.resolve())).rejects.toBeInstanceOf(
+      LockWaitTimeoutError,
+    );
+    expect(await redis.exists(lock.keyFor('many-0'))).toBe(0); // none taken
+    await redis.del(lock.keyFor('many-4999'));
+    await lock.run(ids, async () => {
+      expect(await redis.exists(ids.map((id) => lock.keyFor(id)))).toBe(5_000);
+    });
+    expect(await redis.exists(ids.map((id) => lock.keyFor(id)))).toBe(0);
+  });
+
   it('takes over a lease whose holder died once it expires', async () => {
     const lock = lockWith({ ttlMs: 5_000, waitMs: 1_000 });
     await redis.set(lock.keyFor('t3'), 'dead-holder', { PX: 100 });

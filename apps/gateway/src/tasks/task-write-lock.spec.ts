@@ -11,22 +11,34 @@ class MemoryLockStore implements LockStore {
     return lease && lease.until > this.now ? lease : undefined;
   }
 
-  acquire(key: string, token: string, ttlMs: number): Promise<boolean> {
-    if (this.live(key)) return Promise.resolve(false);
-    this.leases.set(key, { token, until: this.now + ttlMs });
+  /** Round trips to the store, as Redis would count them. */
+  calls = 0;
+
+  acquire(keys: readonly string[], token: string, ttlMs: number): Promise<boolean> {
+    this.calls += 1;
+    if (keys.some((key) => this.live(key) && this.live(key)?.token !== token)) {
+      return Promise.resolve(false);
+    }
+    for (const key of keys) this.leases.set(key, { token, until: this.now + ttlMs });
     return Promise.resolve(true);
   }
 
-  extend(key: string, token: string, ttlMs: number): Promise<boolean> {
+  extend(keys: readonly string[], token: string, ttlMs: number): Promise<boolean> {
+    this.calls += 1;
     if (this.failExtend) return Promise.reject(new Error('store unreachable'));
-    const lease = this.live(key);
-    if (lease?.token !== token) return Promise.resolve(false);
-    lease.until = this.now + ttlMs;
-    return Promise.resolve(true);
+    let held = 0;
+    for (const key of keys) {
+      const lease = this.live(key);
+      if (lease?.token !== token) continue;
+      lease.until = this.now + ttlMs;
+      held += 1;
+    }
+    return Promise.resolve(held === keys.length);
   }
 
-  release(key: string, token: string): Promise<void> {
-    if (this.leases.get(key)?.token === token) this.leases.delete(key);
+  release(keys: readonly string[], token: string): Promise<void> {
+    this.calls += 1;
+    for (const key of keys) if (this.leases.get(key)?.token === token) this.leases.delete(key);
     return Promise.resolve();
   }
 }
@@ -81,7 +93,7 @@ describe('TaskWriteLock', () => {
   });
 
   it('gives up with LockWaitTimeoutError after waitMs, leaving the holder alone', async () => {
-    await store.acquire('p:task-lock:a', 'someone', 10_000);
+    await store.acquire(['p:task-lock:a'], 'someone', 10_000);
     const started = Date.now();
     await expect(lock.run(['a'], () => Promise.resolve())).rejects.toBeInstanceOf(
       LockWaitTimeoutError,
@@ -90,12 +102,22 @@ describe('TaskWriteLock', () => {
     expect(store.leases.get('p:task-lock:a')?.token).toBe('someone');
   });
 
-  it('releases the locks it took when a later one of several times out', async () => {
-    await store.acquire('p:task-lock:b', 'someone', 10_000);
+  it('takes none of several locks while another writer holds one of them', async () => {
+    await store.acquire(['p:task-lock:b'], 'someone', 10_000);
     await expect(lock.run(['b', 'a'], () => Promise.resolve())).rejects.toBeInstanceOf(
       LockWaitTimeoutError,
     );
     expect(store.leases.has('p:task-lock:a')).toBe(false);
+  });
+
+  it('takes and frees thousands of locks in one round trip each', async () => {
+    const ids = Array.from({ length: 5_000 }, (_, i) => `t${i}`);
+    await lock.run(ids, () => {
+      expect(store.leases.size).toBe(5_000);
+      return Promise.resolve();
+    });
+    expect(store.leases.size).toBe(0);
+    expect(store.calls).toBe(2);
   });
 
   it('renews the lease of a holder slower than its ttl', async () => {
@@ -115,7 +137,7 @@ describe('TaskWriteLock', () => {
   it('aborts the work when the lease was lost (expired and taken by another)', async () => {
     const outcome = lock.run(['a'], async (held) => {
       store.now += 1_000; // the lease expired: a stalled holder
-      await store.acquire('p:task-lock:a', 'other', 10_000);
+      await store.acquire(['p:task-lock:a'], 'other', 10_000);
       await sleep(options.ttlMs / 3 + 20);
       held.throwIfAborted();
       return 'wrote';

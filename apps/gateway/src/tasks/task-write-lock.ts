@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 
-/** The three operations of a lease-based lock; Redis in the gateway (redis-lock-store.ts). */
+/**
+ * The three operations of a lease-based lock over a set of keys, each one round trip whatever
+ * the number of keys; Redis in the gateway (redis-lock-store.ts).
+ */
 export interface LockStore {
-  /** Takes `key` for `token` unless someone holds it. */
-  acquire(key: string, token: string, ttlMs: number): Promise<boolean>;
-  /** Extends the lease if `token` still holds `key`. */
-  extend(key: string, token: string, ttlMs: number): Promise<boolean>;
-  /** Frees `key` if `token` still holds it. */
-  release(key: string, token: string): Promise<void>;
+  /** Takes every key for `token`, or none when someone else holds any of them. */
+  acquire(keys: readonly string[], token: string, ttlMs: number): Promise<boolean>;
+  /** Extends the leases; false unless `token` still held every key. */
+  extend(keys: readonly string[], token: string, ttlMs: number): Promise<boolean>;
+  /** Frees the keys `token` still holds. */
+  release(keys: readonly string[], token: string): Promise<void>;
 }
 
 export interface WriteLockOptions {
@@ -54,37 +57,33 @@ export class TaskWriteLock {
     return `${this.prefix}task-lock:${taskId}`;
   }
 
-  /** Runs `work` holding the locks of all `taskIds` (taken in sorted order: no deadlock). */
+  /**
+   * Runs `work` holding the locks of all `taskIds`, taken together in one step (all or none,
+   * so two bulk writers never deadlock) and renewed from the moment they are held.
+   */
   async run<T>(taskIds: readonly string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
-    const keys = [...new Set(taskIds)].sort().map((id) => this.keyFor(id));
+    const keys = [...new Set(taskIds)].map((id) => this.keyFor(id));
     const token = randomUUID();
-    const taken: string[] = [];
+    await this.acquire(keys, token);
+    const lost = new AbortController();
+    const renewal = setInterval(() => {
+      this.store.extend(keys, token, this.options.ttlMs).then(
+        (ok) => ok || lost.abort(new LockLostError('the task lock expired before the write')),
+        (error: unknown) => lost.abort(error),
+      );
+    }, this.options.ttlMs / 3);
+    renewal.unref();
     try {
-      const deadline = Date.now() + this.options.waitMs;
-      for (const key of keys) {
-        await this.acquire(key, token, deadline);
-        taken.push(key);
-      }
-      const lost = new AbortController();
-      const renewal = setInterval(() => {
-        void this.renew(taken, token).then(
-          (ok) => ok || lost.abort(new LockLostError('the task lock expired before the write')),
-          (error: unknown) => lost.abort(error),
-        );
-      }, this.options.ttlMs / 3);
-      renewal.unref();
-      try {
-        return await work(lost.signal);
-      } finally {
-        clearInterval(renewal);
-      }
+      return await work(lost.signal);
     } finally {
-      await Promise.all(taken.map((key) => this.store.release(key, token).catch(() => undefined)));
+      clearInterval(renewal);
+      await this.store.release(keys, token).catch(() => undefined);
     }
   }
 
-  private async acquire(key: string, token: string, deadline: number): Promise<void> {
-    while (!(await this.store.acquire(key, token, this.options.ttlMs))) {
+  private async acquire(keys: string[], token: string): Promise<void> {
+    const deadline = Date.now() + this.options.waitMs;
+    while (!(await this.store.acquire(keys, token, this.options.ttlMs))) {
       if (Date.now() >= deadline) {
         throw new LockWaitTimeoutError('The task is being changed by another request');
       }
@@ -93,12 +92,5 @@ export class TaskWriteLock {
         setTimeout(resolve, this.options.retryMs * (1 + Math.random())),
       );
     }
-  }
-
-  private async renew(keys: string[], token: string): Promise<boolean> {
-    const renewed = await Promise.all(
-      keys.map((key) => this.store.extend(key, token, this.options.ttlMs)),
-    );
-    return renewed.every(Boolean);
   }
 }
