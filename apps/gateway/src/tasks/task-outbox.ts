@@ -23,6 +23,18 @@ export interface OutboxFields {
 
 export const TASKS_COLLECTION = 'tasks';
 
+/**
+ * Unpublished events one task document may hold (docs/limits.md). Only a long broker outage
+ * fills it, with one task changed over and over; a write beyond it is refused with a 429 and
+ * nothing is lost. It also bounds what the relay's sweep reads per document.
+ */
+export const OUTBOX_ENTRIES_PER_TASK_MAX = 100;
+
+/** Matches a task whose outbox still has room for `count` more events. */
+export function outboxHasRoom(count = 1) {
+  return { [`outbox.${OUTBOX_ENTRIES_PER_TASK_MAX - count}`]: { $exists: false } };
+}
+
 /** The event with the trace context of the request recording it (relay, CONTRACT section 10). */
 export function withTraceContext(event: TaskEvent): OutboxEntry {
   const traceparent = activeTraceparent();

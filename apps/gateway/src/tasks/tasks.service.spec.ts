@@ -1,8 +1,9 @@
-import { ConflictException, NotFoundException } from '@nestjs/common';
+import { ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import type { TaskEvent } from '@taskit/contracts';
 import { Types, type Model } from 'mongoose';
 import type { TaskEventFactory } from './task-event.factory';
 import type { TaskListCache } from './task-list.cache';
+import { OUTBOX_ENTRIES_PER_TASK_MAX } from './task-outbox';
 import type { TaskOutboxStore } from './task-outbox.store';
 import { TaskWriteLock, type LockStore } from './task-write-lock';
 import type { Task } from './task.schema';
@@ -10,19 +11,26 @@ import { TasksService } from './tasks.service';
 
 type Doc = Record<string, unknown> & { _id: Types.ObjectId; outbox: TaskEvent[] };
 
-/** Just enough of a Mongoose model: one collection in memory, equality filters. */
+/** Just enough of a Mongoose model: one collection in memory, equality and array-index `$exists` filters. */
 class FakeTasks {
   readonly docs: Doc[] = [];
   private matches(filter: Record<string, unknown>) {
     return (doc: Doc) =>
       Object.entries(filter).every(([k, v]) => {
+        const index = /^outbox\.(\d+)$/.exec(k);
+        if (index)
+          return doc.outbox.length > Number(index[1]) === (v as { $exists: boolean }).$exists;
         const have = doc[k] ?? null;
         return v instanceof Types.ObjectId ? v.equals(have as Types.ObjectId) : have === v;
       });
   }
+  exists(filter: Record<string, unknown>) {
+    return Promise.resolve(this.docs.some(this.matches(filter)) ? { _id: 1 } : null);
+  }
   private chain<T>(value: T) {
     return { lean: () => ({ exec: () => Promise.resolve(value) }) };
   }
+  updates = 0;
   collection = { insertOne: (doc: Doc) => Promise.resolve(void this.docs.push({ ...doc })) };
   findOne(filter: Record<string, unknown>) {
     return this.chain(this.docs.find(this.matches(filter)) ?? null);
@@ -38,39 +46,23 @@ class FakeTasks {
   updateOne(filter: Record<string, unknown>, update: Record<string, Record<string, unknown>>) {
     const doc = this.docs.find(this.matches(filter));
     if (doc) this.apply(doc, update);
-    return Promise.resolve({ matchedCount: doc ? 1 : 0 });
-  }
-  bulkWrite(
-    operations: {
-      updateOne: {
-        filter: Record<string, unknown>;
-        update: Record<string, Record<string, unknown>>;
-      };
-    }[],
-  ) {
-    let modifiedCount = 0;
-    for (const { updateOne } of operations) {
-      const doc = this.docs.find(this.matches(updateOne.filter));
-      if (!doc) continue;
-      this.apply(doc, updateOne.update);
-      modifiedCount += 1;
-    }
-    return Promise.resolve({ modifiedCount });
+    this.updates += 1;
+    return Promise.resolve({ matchedCount: doc ? 1 : 0, modifiedCount: doc ? 1 : 0 });
   }
 }
 
 class FreeLocks implements LockStore {
   held = new Set<string>();
-  acquire(key: string) {
-    if (this.held.has(key)) return Promise.resolve(false);
-    this.held.add(key);
+  acquire(keys: readonly string[]) {
+    if (keys.some((key) => this.held.has(key))) return Promise.resolve(false);
+    for (const key of keys) this.held.add(key);
     return Promise.resolve(true);
   }
   extend() {
     return Promise.resolve(true);
   }
-  release(key: string) {
-    this.held.delete(key);
+  release(keys: readonly string[]) {
+    for (const key of keys) this.held.delete(key);
     return Promise.resolve();
   }
 }
@@ -179,6 +171,27 @@ describe('TasksService: the events each change records', () => {
     expect(outboxOf(a.id)).toEqual(['task.created', 'task.completed']);
     expect(outboxOf(b.id)).toEqual(['task.created', 'task.completed']);
     expect(locks.held.size).toBe(0);
+  });
+
+  it('toggle-all writes one document per command and frees every lock', async () => {
+    for (let i = 0; i < 70; i++) await service.create(userId, `t${i}`);
+    tasks.updates = 0;
+    expect(await service.toggleAll(userId, true)).toBe(70);
+    expect(tasks.updates).toBe(70);
+    expect(told.filter((t) => t.types[0] === 'task.completed')).toHaveLength(70);
+    expect(locks.held.size).toBe(0);
+  });
+
+  it('a task whose outbox is full refuses a change with 429 and keeps its events', async () => {
+    const { id } = await service.create(userId, 'a');
+    const doc = tasks.docs[0];
+    doc.outbox = Array.from({ length: OUTBOX_ENTRIES_PER_TASK_MAX }, () => doc.outbox[0]);
+    const refused = service.update(userId, id, { done: true });
+    await expect(refused).rejects.toBeInstanceOf(HttpException);
+    await expect(refused).rejects.toMatchObject({ status: 429 });
+    await expect(service.remove(userId, id)).rejects.toMatchObject({ status: 429 });
+    expect(doc.outbox).toHaveLength(OUTBOX_ENTRIES_PER_TASK_MAX);
+    expect(doc.done).toBe(false);
   });
 
   it("another user's task is not found, and nothing is recorded", async () => {

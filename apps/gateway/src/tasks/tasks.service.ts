@@ -1,13 +1,16 @@
 import {
   ConflictException,
+  HttpException,
+  HttpStatus,
   Injectable,
   Logger,
   NotFoundException,
+  ServiceUnavailableException,
   type OnModuleInit,
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEventType } from '@taskit/contracts';
-import { Types, type AnyBulkWriteOperation, type Model } from 'mongoose';
+import { Types, type Model } from 'mongoose';
 import { planPatch, type TaskPatch } from './task-changes';
 import { TaskEventFactory } from './task-event.factory';
 import type { TaskStatus, TaskView } from './task.dto';
@@ -15,9 +18,33 @@ import { TASK_VIEW_PROJECTION, toTaskView, type StoredTask } from './task.mapper
 import { Task } from './task.schema';
 import { TaskListCache } from './task-list.cache';
 import type { OutboxEntry } from '../outbox/outbox.port';
-import { newOutbox, withEvents, withTraceContext } from './task-outbox';
+import { newOutbox, outboxHasRoom, withEvents, withTraceContext } from './task-outbox';
 import { TaskOutboxStore } from './task-outbox.store';
 import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
+
+/**
+ * A bulk change writes its tasks one document per command, this many at once. FerretDB 1.24
+ * keeps the PostgreSQL connection of every statement of one update command until the whole
+ * command ends, so a bulkWrite of as many statements as its pool has connections waits forever
+ * for one more (docs/adr/bulk-writes.md). One statement per command needs at most two.
+ */
+const BULK_WRITES_IN_FLIGHT = 4;
+
+/** After this long a bulk change stops, answers 503 and keeps what it wrote, events included. */
+export const BULK_DEADLINE_MS = 15_000;
+
+/** A write refused because the task's outbox is full (a long broker outage): retry later. */
+class OutboxFullException extends HttpException {
+  constructor() {
+    super(
+      {
+        message: 'This task has too many changes waiting to be published; try again shortly',
+        retryAfterSeconds: 5,
+      },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
 
 /**
  * The tasks of one user. Every query is scoped by `userId` and skips tombstones, so another
@@ -124,10 +151,16 @@ export class TasksService implements OnModuleInit {
       // The filter repeats the state the plan was made from: on MongoDB that alone makes a
       // write whose lock had expired fail instead of recording events for a stale plan.
       const result = await this.tasks.updateOne(
-        { ...this.live(userId, taskId), title: current.title, done: current.done },
+        {
+          ...this.live(userId, taskId),
+          title: current.title,
+          done: current.done,
+          ...outboxHasRoom(events.length),
+        },
         withEvents({ $set: { ...plan.set, updatedAt: now } }, events, now),
       );
       if (result.matchedCount === 0) {
+        await this.throwIfOutboxFull(userId, taskId, events.length);
         throw new ConflictException('The task was changed concurrently; try again');
       }
       this.outbox.stored(current._id, events);
@@ -144,10 +177,13 @@ export class TasksService implements OnModuleInit {
       const deleted = this.event('task.deleted', id, userId);
       held.throwIfAborted();
       const result = await this.tasks.updateOne(
-        this.live(userId, taskId),
+        { ...this.live(userId, taskId), ...outboxHasRoom() },
         withEvents({ $set: { deletedAt: now, updatedAt: now } }, [deleted], now),
       );
-      if (result.matchedCount === 0) throw new NotFoundException('Task not found');
+      if (result.matchedCount === 0) {
+        await this.throwIfOutboxFull(userId, taskId, 1);
+        throw new NotFoundException('Task not found');
+      }
       this.outbox.stored(id, [deleted]);
     });
     await this.cache.invalidateAfterWrite(userId);
@@ -173,9 +209,12 @@ export class TasksService implements OnModuleInit {
   }
 
   /**
-   * One bulkWrite of per-document updates, holding the locks of the tasks found: each task's
-   * change and its event are one write, and each filter repeats the precondition, so a task
-   * changed in between is skipped rather than given an event for a change that did not happen.
+   * Changes every task matching `precondition`, holding all their locks (taken in one round
+   * trip). Each task's change and its event are one single-document write whose filter repeats
+   * the precondition, so a task changed in between is skipped rather than given an event for a
+   * change that did not happen; a task whose outbox is full is skipped too (the next bulk
+   * request takes it). Past the deadline it stops and answers 503: every task it wrote carries
+   * its event, the rest are untouched, and repeating the request finishes the job.
    */
   private async changeEach(
     userId: string,
@@ -185,33 +224,60 @@ export class TasksService implements OnModuleInit {
       now: Date,
     ) => { event: OutboxEntry; update: Record<string, unknown> },
   ): Promise<number> {
-    const filter = { ...this.live(userId), ...precondition };
+    const started = Date.now();
+    const filter = { ...this.live(userId), ...precondition, ...outboxHasRoom() };
     const affected = await this.tasks.find(filter, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
     if (affected.length === 0) return 0;
     const ids = affected.map(({ _id }) => _id);
+    let changed = 0;
+    let next = 0;
+    let expired = false;
     try {
-      return await this.locked(
+      await this.locked(
         ids.map((id) => id.toHexString()),
         async (held) => {
           const now = new Date();
-          const changes = ids.map((_id) => ({ _id, ...change(_id, now) }));
-          const operations: AnyBulkWriteOperation[] = changes.map(({ _id, update }) => ({
-            updateOne: { filter: { ...filter, _id }, update },
-          }));
-          held.throwIfAborted();
-          const result = await this.tasks.bulkWrite(operations, { ordered: false });
-          // Only when every task changed is it certain which events are stored; otherwise the
-          // relay's sweep finds them.
-          if (result.modifiedCount === changes.length) {
-            for (const { _id, event } of changes) this.outbox.stored(_id, [event]);
-          }
-          return result.modifiedCount;
+          const writeNext = async (): Promise<void> => {
+            while (next < ids.length) {
+              if (Date.now() - started > BULK_DEADLINE_MS) {
+                expired = true;
+                return;
+              }
+              const _id = ids[next++];
+              const { event, update } = change(_id, now);
+              held.throwIfAborted();
+              const result = await this.tasks.updateOne({ ...filter, _id }, update);
+              if (result.modifiedCount === 1) {
+                changed += 1;
+                this.outbox.stored(_id, [event]);
+              }
+            }
+          };
+          // Every write in flight ends before the locks are freed, also when one failed.
+          const writers = await Promise.allSettled(
+            Array.from({ length: Math.min(BULK_WRITES_IN_FLIGHT, ids.length) }, writeNext),
+          );
+          const failed = writers.find((writer) => writer.status === 'rejected');
+          if (failed) throw failed.reason;
         },
       );
     } finally {
-      // Also after a partial failure: some tasks may have changed.
+      // Also after a failure part-way: some tasks may have changed.
       await this.cache.invalidateAfterWrite(userId);
     }
+    if (expired) {
+      throw new ServiceUnavailableException(
+        `Changed ${changed} of ${ids.length} tasks before the deadline; repeat the request to finish`,
+      );
+    }
+    return changed;
+  }
+
+  /** A write that matched nothing: a 429 when the task exists with a full outbox. */
+  private async throwIfOutboxFull(userId: string, taskId: string, count: number): Promise<void> {
+    const room = await this.tasks.exists({ ...this.live(userId, taskId), ...outboxHasRoom(count) });
+    if (room) return;
+    if (await this.tasks.exists(this.live(userId, taskId))) throw new OutboxFullException();
   }
 
   /** The tasks' locks around `work`; a wait that outlasts another writer, or a lost lease, is a 409. */
