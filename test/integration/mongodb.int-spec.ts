@@ -148,13 +148,15 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
     expect(document?.outbox.map((e) => e.eventId)).toEqual([events[0].eventId]);
   });
 
-  it('pending lists the documents with events recorded before the cut-off, with their events', async () => {
+  it('pendingIds lists the documents with events recorded before the cut-off; pendingEvents reads their events', async () => {
     await tasks.deleteMany({});
     const older = await insertTask([event('task.created', new Types.ObjectId())]);
     await new Promise((resolve) => setTimeout(resolve, 5));
     const newer = await insertTask([event('task.created', new Types.ObjectId())]);
-    await insertTask([]);
-    const found = await store.pending(new Date(Date.now() + 1_000), 10);
+    const settled = await insertTask([]);
+    const ids = await store.pendingIds(new Date(Date.now() + 1_000), 10);
+    expect(ids.sort()).toEqual([older._id.toHexString(), newer._id.toHexString()].sort());
+    const found = await store.pendingEvents([...ids, settled._id.toHexString()]);
     const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
     expect(found.sort(byId)).toEqual(
       [
@@ -162,7 +164,7 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
         { id: newer._id.toHexString(), events: newer.events },
       ].sort(byId),
     );
-    expect(await store.pending(new Date(0), 10)).toEqual([]);
+    expect(await store.pendingIds(new Date(0), 10)).toEqual([]);
     expect(await store.backlog()).toMatchObject({ events: 2 });
   });
 

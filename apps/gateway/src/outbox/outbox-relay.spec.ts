@@ -34,10 +34,16 @@ class FakeStore implements OutboxStore {
     this.listener = listener;
     return () => (this.listener = undefined);
   }
-  pending(recordedBefore: Date, limit: number) {
+  pendingIds(recordedBefore: Date, limit: number) {
     this.recordedBefore = recordedBefore;
-    const documents = [...this.documents].map(([id, events]) => ({ id, events }));
-    return Promise.resolve(documents.slice(0, limit));
+    return Promise.resolve([...this.documents.keys()].slice(0, limit));
+  }
+  pendingEvents(ids: readonly string[]) {
+    return Promise.resolve(
+      ids
+        .filter((id) => this.documents.has(id))
+        .map((id) => ({ id, events: this.documents.get(id)! })),
+    );
   }
   settle(id: string, events: readonly TaskEvent[]) {
     if (this.failSettle) return Promise.reject(new Error('settle failed'));
@@ -57,10 +63,13 @@ class FakePublisher {
   isReady = true;
   readonly published: string[] = [];
   outcomeFor: (event: TaskEvent) => PublishOutcome = () => 'confirmed';
-  publish(event: TaskEvent): Promise<PublishOutcome> {
+  /** While set, confirms wait for it (a slow broker). */
+  confirmsHeld?: Promise<void>;
+  async publish(event: TaskEvent): Promise<PublishOutcome> {
     const outcome = this.outcomeFor(event);
     if (outcome === 'confirmed') this.published.push(event.eventId);
-    return Promise.resolve(outcome);
+    await this.confirmsHeld;
+    return outcome;
   }
   close() {
     return Promise.resolve();
@@ -171,7 +180,7 @@ describe('OutboxRelay', () => {
 
   it('fast path: publishes and settles what this pod stored, without a query', async () => {
     start({ sweepIntervalMs: 60_000 });
-    const pending = jest.spyOn(store, 'pending');
+    const pending = jest.spyOn(store, 'pendingIds');
     await until(() => pending.mock.calls.length === 1); // the first sweep at start
     store.store('t1', [event('a')]);
     store.store('t2', [event('b', 't2')]);
@@ -212,6 +221,19 @@ describe('OutboxRelay', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(publisher.published).toEqual([]);
     expect(store.documents.has('t1')).toBe(true);
+  });
+
+  it('sweep: leaves a document the fast path is still delivering (no republish)', async () => {
+    let confirm = () => undefined as void;
+    publisher.confirmsHeld = new Promise<void>((resolve) => (confirm = resolve));
+    start({ sweepIntervalMs: 60_000, sweepGraceMs: 0 });
+    store.store('t1', [event('a')]);
+    await until(() => publisher.published.length === 1);
+    await relay.sweep();
+    confirm();
+    await until(() => store.documents.size === 0);
+    expect(publisher.published).toEqual(['a']);
+    expect(counter(registry, 'taskit_outbox_swept_documents_total')).toBe(0);
   });
 
   it('sweep: publishes pending documents older than the grace that it could claim', async () => {

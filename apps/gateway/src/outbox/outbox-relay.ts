@@ -19,7 +19,9 @@ export interface OutboxRelayOptions {
   sweepIntervalMs: number;
   /**
    * How long a document belongs to the fast path of the pod that stored it; older pending
-   * documents (a crashed pod's, a failed publish's) belong to whichever sweep claims them.
+   * documents (a crashed pod's, a failed publish's) belong to whichever sweep claims them. The
+   * fast path starts no delivery in the second half of the grace, so that what it started has
+   * that half to finish before any sweep may look (republishing is wasted broker work).
    */
   sweepGraceMs: number;
   /** How long a sweep's claim keeps other relays away from a document. */
@@ -69,6 +71,8 @@ interface Queued {
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly queue: Queued[] = [];
+  /** Documents this pod's fast path has queued or is delivering: its own sweep leaves them. */
+  private readonly onFastPath = new Map<string, number>();
   private stopped = false;
   private unsubscribe?: () => void;
   private draining?: Promise<void>;
@@ -103,6 +107,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private enqueue(document: PendingDocument): void {
     if (this.stopped || this.queue.length >= this.options.maxQueued) return;
     this.queue.push({ document, storedAt: Date.now() });
+    this.onFastPath.set(document.id, (this.onFastPath.get(document.id) ?? 0) + 1);
     // The drain serves the documents of many requests: it runs outside the trace of the one
     // that started it (each publish span continues its own event's stored traceparent).
     this.draining ??= context
@@ -110,17 +115,36 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       .finally(() => (this.draining = undefined));
   }
 
+  private leaveFastPath(documents: PendingDocument[]): void {
+    for (const { id } of documents) {
+      const count = (this.onFastPath.get(id) ?? 1) - 1;
+      if (count > 0) this.onFastPath.set(id, count);
+      else this.onFastPath.delete(id);
+    }
+  }
+
   private async drain(): Promise<void> {
+    try {
+      await this.drainQueue();
+    } finally {
+      // Stopped: what is left stays in its documents for the next relay.
+      this.leaveFastPath(this.queue.splice(0).map((queued) => queued.document));
+    }
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
-      const cutoff = Date.now() - this.options.sweepGraceMs;
-      while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) this.queue.shift();
+      const cutoff = Date.now() - this.options.sweepGraceMs / 2;
+      while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) {
+        this.leaveFastPath([this.queue.shift()!.document]);
+      }
       if (this.queue.length === 0) return;
       if (!this.publisher.isReady) {
         await this.sleep(this.options.readyPollMs);
         continue;
       }
-      const batch = this.queue.splice(0, this.options.batchDocuments);
-      const result = await this.deliver(batch.map((queued) => queued.document));
+      const batch = this.queue.splice(0, this.options.batchDocuments).map((q) => q.document);
+      const result = await this.deliver(batch).finally(() => this.leaveFastPath(batch));
       // What failed stays in its document: the sweep publishes it after the grace.
       this.drainBackoffMs = result.failed > 0 ? this.nextBackoff(this.drainBackoffMs) : 0;
       if (this.drainBackoffMs > 0) await this.sleep(this.drainBackoffMs);
@@ -141,23 +165,25 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       if (!this.publisher.isReady) return this.options.readyPollMs;
       const recordedBefore = new Date(Date.now() - this.options.sweepGraceMs);
-      const found = await this.store.pending(recordedBefore, this.options.batchDocuments);
-      if (found.length === 0) {
+      const found = await this.store.pendingIds(recordedBefore, this.options.batchDocuments);
+      const candidates = found.filter((id) => !this.onFastPath.has(id));
+      if (candidates.length === 0) {
         this.sweepBackoffMs = 0;
         return this.options.sweepIntervalMs;
       }
       const claims = this.leases.forPass();
       try {
-        // The events were read before the claim: if another relay published and settled them
-        // in between, they go out twice (consumers absorb that) and the settle finds nothing.
-        const claimed = new Set(await claims.claim(found.map((document) => document.id)));
-        const documents = found.filter((document) => claimed.has(document.id));
+        // Claimed before read: events another relay settled before the claim are not read.
+        const claimed = await claims.claim(candidates);
+        const documents = (await this.store.pendingEvents(claimed)).filter(
+          (document) => !this.onFastPath.has(document.id),
+        );
         this.metrics.swept.inc(documents.length);
         const result = await this.deliver(documents);
         if (result.failed > 0) return this.sweepFailed();
         this.sweepBackoffMs = 0;
         // Another pod's sweep holds all of them: look again soon, without querying in a loop.
-        if (claimed.size === 0) return this.options.sweepIntervalMs / 4;
+        if (claimed.length === 0) return this.options.sweepIntervalMs / 4;
         return found.length >= this.options.batchDocuments ? 0 : this.options.sweepIntervalMs;
       } finally {
         await claims.release();

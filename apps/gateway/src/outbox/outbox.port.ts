@@ -27,10 +27,13 @@ export interface OutboxStore {
   /** Tells the relay of events just stored by this process (its fast path). */
   onStored(listener: (document: PendingDocument) => void): () => void;
   /**
-   * Documents with events recorded before `recordedBefore`, with their pending events, from an
-   * index, without a sort of all pending documents: roughly oldest first.
+   * Ids of documents with events recorded before `recordedBefore`, from an index, without a
+   * sort of all pending documents: roughly oldest first. Ids only, so that a sweep claims
+   * documents before it reads their events.
    */
-  pending(recordedBefore: Date, limit: number): Promise<PendingDocument[]>;
+  pendingIds(recordedBefore: Date, limit: number): Promise<string[]>;
+  /** The pending events of these documents (those that still have any). */
+  pendingEvents(ids: readonly string[]): Promise<PendingDocument[]>;
   /** Removes these confirmed events (a subset of what was read or stored) from the outbox. */
   settle(id: string, published: readonly TaskEvent[]): Promise<void>;
   backlog(): Promise<OutboxBacklog>;

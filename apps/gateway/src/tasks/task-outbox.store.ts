@@ -59,10 +59,26 @@ export class TaskOutboxStore implements OutboxStore {
    * and sort every pending document first (0.7 s per pass at 3,000 pending, measured), so there
    * is none: it returns them in table order, which is about the order they were written.
    */
-  async pending(recordedBefore: Date, limit: number): Promise<PendingDocument[]> {
+  async pendingIds(recordedBefore: Date, limit: number): Promise<string[]> {
     const found = await this.tasks
-      .find({ outboxPending: true, outboxSince: { $lt: recordedBefore } }, { _id: 1, outbox: 1 })
+      .find({ outboxPending: true, outboxSince: { $lt: recordedBefore } }, { _id: 1 })
       .limit(limit)
+      .lean<{ _id: Types.ObjectId }[]>()
+      .exec();
+    return found.map((doc) => doc._id.toHexString());
+  }
+
+  /**
+   * The equality on `outboxPending` keeps FerretDB to the pending documents (it filters an
+   * `$in` in Go); each outbox holds at most OUTBOX_ENTRIES_PER_TASK_MAX events.
+   */
+  async pendingEvents(ids: readonly string[]): Promise<PendingDocument[]> {
+    if (ids.length === 0) return [];
+    const found = await this.tasks
+      .find(
+        { outboxPending: true, _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+        { _id: 1, outbox: 1 },
+      )
       .lean<OutboxView[]>()
       .exec();
     return found
