@@ -260,18 +260,19 @@ describe('OutboxRelay', () => {
     expect(publisher.published).toEqual([]);
   });
 
-  it('sweep: backs off after a failed publish and counts the reason', async () => {
-    start({ sweepIntervalMs: 10 });
+  it('sweep: backs off after a failed publish, doubling up to the maximum, and counts the reason', async () => {
+    // An interval below the backoff, so that the delays the sweep returns are the backoff's.
+    start({ sweepIntervalMs: 1, minBackoffMs: 5, maxBackoffMs: 20 });
     await relay.beforeApplicationShutdown();
     store.documents.set('t1', [event('a')]);
     publisher.outcomeFor = () => 'nacked';
-    const first = await relay.sweep();
-    const second = await relay.sweep();
-    expect(second).toBeGreaterThan(first - 1);
-    expect(counter(registry, 'taskit_outbox_publish_failures_total', { reason: 'nacked' })).toBe(2);
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) delays.push(await relay.sweep());
+    expect(delays).toEqual([5, 10, 20, 20]);
+    expect(counter(registry, 'taskit_outbox_publish_failures_total', { reason: 'nacked' })).toBe(4);
     expect(store.documents.has('t1')).toBe(true);
     publisher.outcomeFor = () => 'confirmed';
-    expect(await relay.sweep()).toBe(10);
+    expect(await relay.sweep()).toBe(1);
     expect(store.documents.size).toBe(0);
   });
 

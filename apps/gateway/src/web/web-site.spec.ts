@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultWebRoot, WebSite } from './web-site';
 
 describe('WebSite', () => {
@@ -56,7 +56,24 @@ describe('WebSite', () => {
     expect(site.faviconPath()).toBeUndefined();
   });
 
-  it('finds dist/web of the repository from the compiled or the source location', () => {
+  it('finds dist/web of the repository from the source location', () => {
     expect(defaultWebRoot(__dirname)).toBe(join(__dirname, '..', '..', '..', '..', 'dist', 'web'));
+  });
+
+  it('finds dist/web of the repository from the compiled location', () => {
+    writeFileSync(join(root, 'package.json'), '{}');
+    const compiled = join(root, 'dist', 'apps', 'gateway', 'src', 'web');
+    mkdirSync(compiled, { recursive: true });
+    expect(defaultWebRoot(compiled)).toBe(join(root, 'dist', 'web'));
+  });
+
+  it('falls back to dist/web beside the compiled apps when no package.json is above', () => {
+    const compiled = join(root, 'dist', 'apps', 'gateway', 'src', 'web');
+    mkdirSync(compiled, { recursive: true });
+    // The fallback is reached only if no folder above the temporary one holds a package.json.
+    for (let dir = root; dir !== dirname(dir); dir = dirname(dir)) {
+      expect(existsSync(join(dirname(dir), 'package.json'))).toBe(false);
+    }
+    expect(defaultWebRoot(compiled)).toBe(join(root, 'dist', 'web'));
   });
 });
