@@ -30,7 +30,7 @@ export function commandExists(command: string): boolean {
   return dirs.some((dir) => dir !== '' && existsSync(join(dir, command)));
 }
 
-export { isPortOpen } from '../../test/harness/ports.ts';
+export { isPortOpen } from '../../libs/testing/src/ports.ts';
 
 export async function waitUntil(
   what: string,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { influxConfig } from '../../test/harness/influx.ts';
-import { redisServerArgs } from '../../test/harness/redis.ts';
+import { influxConfig } from '../../libs/testing/src/influx.ts';
+import { redisServerArgs } from '../../libs/testing/src/redis.ts';
 import { ensureGoBinary } from './go-build.mts';
 import { step } from './log.mts';
 import { DATA_DIR, ensureDir, STACK_DIR } from './paths.mts';
