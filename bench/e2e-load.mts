@@ -10,7 +10,7 @@ import {
   TaskEventFields,
   TaskEventTags,
 } from '../libs/contracts/src/index.ts';
-import { influxQuery } from '../test/harness/influx.ts';
+import { influxQuery } from '../libs/testing/src/influx.ts';
 import { readStdin } from './lib/processes.mts';
 import { nowMs, percentile, sleep } from './lib/stats.mts';
 

@@ -13,7 +13,7 @@ import {
   type TaskEventMessage,
 } from '../../libs/contracts/src/index.ts';
 import { declareTopology as declareOn } from '../../libs/messaging/src/topology.ts';
-import { influxQuery } from '../../test/harness/influx.ts';
+import { influxQuery } from '../../libs/testing/src/influx.ts';
 
 /** Declares Taskit's topology on a vhost with the services' own `declareTopology`. */
 export async function declareTopology(amqpUrl: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../tools/stack/paths.mts';
-import { RunningProcess } from '../../test/harness/running-process.ts';
-import { childEnvironment } from '../../test/harness/services.ts';
+import { RunningProcess } from '../../libs/testing/src/running-process.ts';
+import { childEnvironment } from '../../libs/testing/src/services.ts';
 
 export const BENCH_DIR = join(REPO_ROOT, '.bench');
 export const LOG_DIR = join(BENCH_DIR, 'logs');

@@ -1,5 +1,5 @@
 /**
- * What a part starts: its isolated stack of the shared servers (test/harness, as the tests
+ * What a part starts: its isolated stack of the shared servers (libs/testing, as the tests
  * make them), the built gateway and analytics service, the raw baseline server and Telegraf.
  * Everything is stopped and removed at the end of the run, or on an error or Ctrl-C.
  */
@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../tools/stack/paths.mts';
 import { SERVICE_URLS } from '../../tools/stack/services.mts';
-import { createIsolatedStack, type IsolatedStack } from '../../test/harness/isolated-stack.ts';
-import { freePort } from '../../test/harness/ports.ts';
-import type { RunningProcess } from '../../test/harness/running-process.ts';
-import { spawnTelegraf, startService } from '../../test/harness/services.ts';
+import { createIsolatedStack, type IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
+import { freePort } from '../../libs/testing/src/ports.ts';
+import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
+import { spawnTelegraf, startService } from '../../libs/testing/src/services.ts';
 import { logFile, onCleanup, startProcess, track } from './processes.mts';
 import { CACHE_TTL_S, CPU_PROF, PROFILE_DIR, SESSION_SECRET } from './settings.mts';
 

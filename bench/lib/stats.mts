@@ -1,4 +1,4 @@
-export { sleep } from '../../test/harness/ports.ts';
+export { sleep } from '../../libs/testing/src/ports.ts';
 
 /** Nearest-rank percentile of unsorted samples (NaN when there are none). */
 export function percentile(samples: number[], p: number): number {

@@ -1,6 +1,6 @@
 /** The benchmark's users (registered through the API) and their tasks (seeded into MongoDB). */
 import { mongo } from 'mongoose';
-import { insertTaskDocuments } from '../../test/harness/tasks.ts';
+import { insertTaskDocuments } from '../../libs/testing/src/tasks.ts';
 
 export interface BenchUser {
   id: string;

@@ -3,7 +3,7 @@
  * through the gateway at a fixed rate; the lag is from each 201 to the task's worker point
  * being queryable in InfluxDB.
  */
-import type { IsolatedStack } from '../../test/harness/isolated-stack.ts';
+import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
 import type { E2eJob, E2eResult } from '../e2e-load.mts';
 import { runScript } from '../lib/processes.mts';
 import { createBenchStack, startAnalytics, startGateway } from '../lib/services.mts';

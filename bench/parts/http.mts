@@ -6,8 +6,8 @@
  */
 import { mongo } from 'mongoose';
 import { createClient } from 'redis';
-import type { IsolatedStack } from '../../test/harness/isolated-stack.ts';
-import type { RunningProcess } from '../../test/harness/running-process.ts';
+import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
+import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import type { LoadJob, LoadResult } from '../load.mts';
 import { measureLoad, summarize, type Measured } from '../lib/measure.mts';
 import { runScript } from '../lib/processes.mts';

@@ -13,9 +13,9 @@ import {
   TELEGRAF_EVENTS_QUEUE as TELEGRAF_QUEUE,
 } from '../../libs/contracts/src/index.ts';
 import { INGEST_DEFAULTS } from '../../libs/config/src/setting-defaults.ts';
-import { influxScalar } from '../../test/harness/influx.ts';
-import type { IsolatedStack } from '../../test/harness/isolated-stack.ts';
-import type { RunningProcess } from '../../test/harness/running-process.ts';
+import { influxScalar } from '../../libs/testing/src/influx.ts';
+import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
+import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import {
   declareTopology,
   publishBacklog,

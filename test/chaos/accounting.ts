@@ -1,6 +1,6 @@
 import { TASK_EVENTS_MEASUREMENT, TaskEventFields, TaskEventTags } from '@taskit/contracts';
 import { mongo } from 'mongoose';
-import { influxQuery } from '../harness/influx';
+import { influxQuery } from '../../libs/testing/src/influx';
 import type { IsolatedStack } from '../support/isolated-stack';
 import { eventKey, type SimUser, type UncertainWrite } from './load';
 

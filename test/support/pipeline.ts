@@ -12,10 +12,10 @@ import {
 } from '@taskit/contracts';
 import { connect } from 'amqplib';
 import { mongo } from 'mongoose';
-import { influxQuery } from '../harness/influx';
+import { influxQuery } from '../../libs/testing/src/influx';
 import type { IsolatedStack } from './isolated-stack';
 import { TaskEventFactory } from '../../apps/gateway/src/tasks/task-event.factory';
-import { insertTaskDocuments } from '../harness/tasks';
+import { insertTaskDocuments } from '../../libs/testing/src/tasks';
 import { eventually } from './eventually';
 
 const execFileAsync = promisify(execFile);

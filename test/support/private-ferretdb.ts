@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, RunningProcess } from './processes';
-import { isPortOpen } from '../harness/ports';
+import { isPortOpen } from '../../libs/testing/src/ports';
 import { RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 

@@ -4,12 +4,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { influxConfig, influxQuery } from '../harness/influx';
-import { redisServerArgs } from '../harness/redis';
+import { influxConfig, influxQuery } from '../../libs/testing/src/influx';
+import { redisServerArgs } from '../../libs/testing/src/redis';
 import { createIsolatedStack, type IsolatedStack } from './isolated-stack';
 import { PrivateFerretDb } from './private-ferretdb';
 import { freePort, RunningProcess, waitFor } from './processes';
-import { isPortOpen } from '../harness/ports';
+import { isPortOpen } from '../../libs/testing/src/ports';
 import { RestartableServer } from './restartable-server';
 import { testServices } from './test-environment';
 

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import type { IsolatedStack } from '../harness/isolated-stack';
-import type { RunningProcess } from '../harness/running-process';
-import * as harness from '../harness/services';
+import type { IsolatedStack } from '../../libs/testing/src/isolated-stack';
+import type { RunningProcess } from '../../libs/testing/src/running-process';
+import * as harness from '../../libs/testing/src/services';
 import { REPO_ROOT, testServices } from './test-environment';
 
-export { freePort, waitFor } from '../harness/ports';
-export { RunningProcess } from '../harness/running-process';
-export { serviceEnvironment, type ServiceName } from '../harness/services';
+export { freePort, waitFor } from '../../libs/testing/src/ports';
+export { RunningProcess } from '../../libs/testing/src/running-process';
+export { serviceEnvironment, type ServiceName } from '../../libs/testing/src/services';
 
 /** Runs the built service (`npm test` builds dist first) with exactly the given environment. */
 export function spawnService(service: harness.ServiceName, env: Record<string, string>) {

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureGoBinary } from './go-build.mts';
 import { seconds, step, withHeartbeat } from './log.mts';
-import { REPO_ROOT } from './paths.mts';
+import { ensureDir, REPO_ROOT, RUN_DIR } from './paths.mts';
 import { isPortOpen, run, runningPid, startDetached, stopByPid, waitUntil } from './process.mts';
 import { SERVICE_URLS } from './services.mts';
 import { TELEGRAF } from './versions.mts';
@@ -61,10 +61,42 @@ export const APPS: AppProcess[] = [
   },
 ];
 
+/** What `npm run build` reads: a change to any of them makes the next build run. */
+const BUILD_INPUTS = ['apps', 'libs', 'web', 'package-lock.json', 'tsconfig.json', 'nest-cli.json'];
+/** Written after a successful build; a build older than any input runs again. */
+const BUILD_STAMP = join(RUN_DIR, 'build.stamp');
+
+function newestMtimeMs(path: string): number {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules') continue;
+    newest = Math.max(newest, newestMtimeMs(join(path, entry)));
+  }
+  return newest;
+}
+
+function isBuildCurrent(): boolean {
+  const stamp = statSync(BUILD_STAMP, { throwIfNoEntry: false });
+  if (stamp === undefined || !existsSync(join(REPO_ROOT, 'dist'))) return false;
+  return BUILD_INPUTS.every((input) => newestMtimeMs(join(REPO_ROOT, input)) < stamp.mtimeMs);
+}
+
+/** `npm run build` unless nothing it reads changed since the last one (later runs: seconds). */
 export async function buildApps(): Promise<void> {
+  if (isBuildCurrent()) {
+    step('gateway and analytics: build is current (nothing changed since the last one)');
+    return;
+  }
   const started = Date.now();
   step('building gateway and analytics (nest build)');
   await withHeartbeat('nest build', run('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT }));
+  ensureDir(RUN_DIR);
+  writeFileSync(BUILD_STAMP, `${new Date(started).toISOString()}\n`);
+  // Dated when the build began: a file edited during the build makes the next one run.
+  utimesSync(BUILD_STAMP, started / 1000, started / 1000);
   step(`built in ${seconds(started)}`);
 }
 
@@ -80,11 +112,12 @@ async function isReady(port: number): Promise<boolean> {
 }
 
 /**
- * Starts each app unless this project already runs it, one after the other and each ready
- * before the next: Telegraf comes last because it consumes a queue the services declare.
+ * Starts each app (or those named in `only`) unless this project already runs it, one after
+ * the other and each ready before the next: Telegraf comes last because it consumes a queue
+ * the services declare.
  */
-export async function startApps(): Promise<void> {
-  for (const app of APPS) {
+export async function startApps(only?: AppProcess['name'][]): Promise<void> {
+  for (const app of APPS.filter((a) => only === undefined || only.includes(a.name))) {
     if (runningPid(app.name) !== undefined) {
       step(`${app.name}: already running`);
       continue;

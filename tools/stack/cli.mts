@@ -9,19 +9,22 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { buildApps, LOCAL_INFLUX_DATABASE, startApps, stopApps } from './apps.mts';
 import { CHROMIUM_PATH, ensureChromium, wantsBrowserTests } from './browser.mts';
-import { ensureGoBinary } from './go-build.mts';
+import { binaryPath, ensureGoBinary } from './go-build.mts';
 import { seconds, step } from './log.mts';
 import { REPO_ROOT } from './paths.mts';
-import { runningPid, startedNames } from './process.mts';
+import { isPortOpen, runningPid, startDetached, startedNames, stopByPid } from './process.mts';
 import {
   BACKING_SERVICES,
+  ensureBackingService,
   ensureBackingServices,
   ensureInfluxDatabase,
   FERRETDB_POSTGRES_DATABASE,
+  PORTS,
   SERVICE_URLS,
   stopBackingServices,
+  TRACING_SERVICE,
 } from './services.mts';
-import { FERRETDB, INFLUXDB, TELEGRAF } from './versions.mts';
+import { FERRETDB, INFLUXDB, JAEGER, TELEGRAF } from './versions.mts';
 
 const DOCTOR_ENTRY = 'dist/apps/gateway/src/doctor/main.js';
 
@@ -58,13 +61,45 @@ function withDefaultProjects(jestArgs: string[]): string[] {
   return [...present.map((name) => `--ignoreProjects=${name}`), ...jestArgs];
 }
 
+/** What `up` leaves to a background process because it must be built first (first run). */
+const BACKGROUND = 'background';
+type BackgroundWork = 'telegraf' | 'jaeger';
+
 async function up(): Promise<void> {
   const started = Date.now();
-  await ensureBackingServices();
+  // Nothing optional on the way to a ready app: a Telegraf or Jaeger that must be built first
+  // is built and started in the background, after `up` has returned.
+  const background: BackgroundWork[] = [];
+  if (runningPid('telegraf') === undefined && !existsSync(binaryPath(TELEGRAF))) {
+    background.push('telegraf');
+  }
+  if (!existsSync(binaryPath(JAEGER)) && !(await isPortOpen(PORTS.jaeger))) {
+    background.push('jaeger');
+  }
+  await Promise.all([
+    ensureBackingServices(background.includes('jaeger') ? [TRACING_SERVICE] : []),
+    buildApps(),
+  ]);
   await ensureInfluxDatabase(LOCAL_INFLUX_DATABASE);
-  await buildApps();
-  await startApps();
+  await startApps(background.includes('telegraf') ? ['analytics', 'gateway'] : undefined);
+  if (background.length > 0 && runningPid(BACKGROUND) === undefined) {
+    startDetached(BACKGROUND, process.execPath, [
+      join(REPO_ROOT, 'tools', 'stack', 'cli.mts'),
+      BACKGROUND,
+      ...background,
+    ]);
+  }
   step(`up in ${seconds(started)}`);
+  const ferretDb =
+    runningPid('ferretdb') === undefined
+      ? 'the server already on that port'
+      : `FerretDB on the stack's PostgreSQL ${SERVICE_URLS.postgresql}/${FERRETDB_POSTGRES_DATABASE}`;
+  const traces = background.includes('jaeger')
+    ? '  traces           Jaeger is being built in the background (first run only, several minutes;\n' +
+      '                   progress: .run/logs/background.log); then its API answers at\n' +
+      `                   ${SERVICE_URLS.jaeger}/api/traces?service=taskit-gateway`
+    : `  traces (API)     ${SERVICE_URLS.jaeger}/api/traces?service=taskit-gateway\n` +
+      '                   (picture: node tools/tracing/trace-picture.mts; docs/local-stack.md, "Traces")';
   process.stdout.write(
     [
       '',
@@ -72,9 +107,15 @@ async function up(): Promise<void> {
       '  web UI and API   http://127.0.0.1:3000',
       '  gateway health   http://127.0.0.1:3000/health/ready',
       '  analytics health http://127.0.0.1:3001/health/ready',
-      `  MongoDB          ${SERVICE_URLS.mongodb}/taskit (FerretDB on PostgreSQL ${SERVICE_URLS.postgresql}/${FERRETDB_POSTGRES_DATABASE})`,
+      `  MongoDB          ${SERVICE_URLS.mongodb}/taskit (${ferretDb})`,
       `  InfluxDB         ${SERVICE_URLS.influxdb} (database ${LOCAL_INFLUX_DATABASE})`,
-      `  Jaeger (traces)  ${SERVICE_URLS.jaeger}/search?service=taskit-gateway (API: ${SERVICE_URLS.jaeger}/api/traces?service=taskit-gateway; OTLP ${SERVICE_URLS.otlp})`,
+      traces,
+      ...(background.includes('telegraf')
+        ? [
+            '  Telegraf         being built in the background (first run only, about a minute);',
+            '                   events wait for it in its queue',
+          ]
+        : []),
       '  logs             .run/logs/',
       'Stop it with: npm run down',
       '',
@@ -82,14 +123,26 @@ async function up(): Promise<void> {
   );
 }
 
+/** `up`'s background part: builds and starts Telegraf, then the tracing backend. */
+async function background(work: string[]): Promise<void> {
+  if (work.includes('telegraf')) {
+    await ensureGoBinary(TELEGRAF);
+    await startApps(['telegraf']);
+  }
+  if (work.includes('jaeger')) await ensureBackingService(TRACING_SERVICE);
+  step('background work done');
+}
+
 async function down(): Promise<void> {
+  if (await stopByPid(BACKGROUND, 5_000, { group: true })) step('background build: stopped');
   await stopApps();
   await stopBackingServices(startedNames());
   step('down: everything this project started is stopped');
 }
 
 function status(): void {
-  for (const name of ['gateway', 'analytics', 'telegraf', ...BACKING_SERVICES.map((s) => s.name)]) {
+  const names = ['gateway', 'analytics', 'telegraf', ...BACKING_SERVICES.map((s) => s.name)];
+  for (const name of [...names, BACKGROUND]) {
     const pid = runningPid(name);
     process.stdout.write(
       `${name.padEnd(10)} ${pid === undefined ? '-' : `running (pid ${pid})`}\n`,
@@ -101,14 +154,19 @@ function status(): void {
 async function test(args: string[]): Promise<number> {
   const jestArgs = withDefaultProjects(args);
   if (wantsBrowserTests(jestArgs)) await ensureChromium();
+  // Built even when the shared servers on 27017/8086 are reused (someone else's): Telegraf
+  // runs in the tests, and the fault tests start private FerretDB and InfluxDB instances.
+  // All at once with the services: first-run builds overlap.
+  const builds = Promise.all([
+    ensureGoBinary(TELEGRAF),
+    ensureGoBinary(FERRETDB),
+    ensureGoBinary(INFLUXDB),
+    buildApps(),
+  ]);
+  builds.catch(() => undefined);
   const started = await ensureBackingServices();
   try {
-    // Built even when the shared servers on 27017/8086 are reused (someone else's): Telegraf
-    // runs in the tests, and the fault tests start private FerretDB and InfluxDB instances.
-    const telegraf = await ensureGoBinary(TELEGRAF);
-    const ferretdb = await ensureGoBinary(FERRETDB);
-    const influxd = await ensureGoBinary(INFLUXDB);
-    await buildApps();
+    const [telegraf, ferretdb, influxd] = await builds;
     step('running the test suites');
     return await new Promise<number>((resolveExit) => {
       const child = spawn(process.execPath, ['node_modules/jest/bin/jest.js', ...jestArgs], {
@@ -165,6 +223,8 @@ async function main(): Promise<void> {
       return;
     case 'status':
       return status();
+    case BACKGROUND:
+      return background(rest);
     case 'test':
       process.exitCode = await test(rest);
       return;

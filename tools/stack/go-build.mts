@@ -33,13 +33,24 @@ function goCommand(): string {
   );
 }
 
+const building = new Map<string, Promise<string>>();
+
 /**
  * Builds a server from its Go module (through the Go module proxy) the first time it is
- * needed; later calls return the cached binary at once.
+ * needed; later calls return the cached binary at once, and concurrent ones share the build.
  */
-export async function ensureGoBinary(server: GoServer): Promise<string> {
+export function ensureGoBinary(server: GoServer): Promise<string> {
   const target = binaryPath(server);
-  if (existsSync(target)) return target;
+  if (existsSync(target)) return Promise.resolve(target);
+  let build = building.get(target);
+  if (build === undefined) {
+    build = buildGoBinary(server, target).finally(() => building.delete(target));
+    building.set(target, build);
+  }
+  return build;
+}
+
+async function buildGoBinary(server: GoServer, target: string): Promise<string> {
   const go = goCommand();
   const started = Date.now();
   step(`building ${server.name} ${server.version} from ${server.module} (first run only)`);
@@ -64,7 +75,11 @@ export async function ensureGoBinary(server: GoServer): Promise<string> {
     const tags = server.tags?.length ? ['-tags', server.tags.join(',')] : [];
     await withHeartbeat(
       `compiling ${server.name}`,
-      run(go, ['build', '-trimpath', ...tags, '-o', output, server.main], { cwd: source, env }),
+      // -s -w: no symbol table or DWARF, a faster link and a smaller binary.
+      run(go, ['build', '-trimpath', '-ldflags=-s -w', ...tags, '-o', output, server.main], {
+        cwd: source,
+        env,
+      }),
     );
     // Copy then rename: the cache may be on another file system than the temporary folder,
     // and a half-copied binary must never be taken for a built one.

@@ -30,7 +30,7 @@ export function commandExists(command: string): boolean {
   return dirs.some((dir) => dir !== '' && existsSync(join(dir, command)));
 }
 
-export { isPortOpen } from '../../test/harness/ports.ts';
+export { isPortOpen } from '../../libs/testing/src/ports.ts';
 
 export async function waitUntil(
   what: string,
@@ -89,18 +89,38 @@ export function startDetached(
   });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   child.unref();
-  writeFileSync(join(ensureDir(PID_DIR), `${name}.pid`), `${child.pid}\n`);
+  writePidFile(name, child.pid);
   return child.pid;
 }
 
-/** Stops a process started by startDetached: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopByPid(name: string, graceMs = 10_000): Promise<boolean> {
+/** Records `pid` as this project's `name` (for `down` and `status`). */
+export function writePidFile(name: string, pid: number): void {
+  writeFileSync(join(ensureDir(PID_DIR), `${name}.pid`), `${pid}\n`);
+}
+
+/**
+ * Stops a process started by startDetached: SIGTERM, then SIGKILL after `graceMs`; with
+ * `group`, its whole process group (a builder and the compilers it runs).
+ */
+export async function stopByPid(
+  name: string,
+  graceMs = 10_000,
+  options: { group?: boolean } = {},
+): Promise<boolean> {
   const pid = runningPid(name);
   if (pid === undefined) return false;
-  process.kill(pid, 'SIGTERM');
+  const target = options.group ? -pid : pid;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(target, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (isAlive(pid)) signal('SIGKILL');
   while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
   rmSync(pidFile(name), { force: true });
   return true;

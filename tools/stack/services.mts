@@ -1,25 +1,28 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { influxConfig } from '../../test/harness/influx.ts';
-import { redisServerArgs } from '../../test/harness/redis.ts';
+import { influxConfig } from '../../libs/testing/src/influx.ts';
+import { redisServerArgs } from '../../libs/testing/src/redis.ts';
 import { ensureGoBinary } from './go-build.mts';
 import { step } from './log.mts';
 import { DATA_DIR, ensureDir, STACK_DIR } from './paths.mts';
 import {
   commandExists,
   isPortOpen,
+  logFile,
   run,
   runningPid,
   startDetached,
   stopByPid,
   waitUntil,
+  writePidFile,
 } from './process.mts';
 import { FERRETDB, INFLUXDB, JAEGER } from './versions.mts';
 
 export const PORTS = {
   redis: 6379,
   rabbitmq: 5672,
-  postgresql: 5432,
+  /** The stack's own PostgreSQL cluster (FerretDB's storage), never the machine's 5432. */
+  postgresql: 55432,
   mongodb: 27017,
   influxdb: 8086,
   /** Jaeger (CONTRACT section 10): query API and UI; OTLP receivers beside it. */
@@ -35,11 +38,34 @@ export const FERRETDB_POSTGRES_DATABASE = 'taskit_ferretdb';
  * FerretDB's pool of PostgreSQL connections. FerretDB 1.24 runs an update, delete or
  * findAndModify holding its query's connection while it takes a second one for the write, so
  * when as many such commands as the pool has connections are in flight, each waits for a
- * second connection forever (README, "The local stack"). It must exceed the MongoDB client
- * connections of everything that runs at once: gateways (MONGODB_MAX_POOL_SIZE, 10 each),
- * benchmark handlers and tests.
+ * second connection forever (docs/local-stack.md, "PostgreSQL"). It must exceed the MongoDB
+ * client connections of everything that runs at once: gateways (MONGODB_MAX_POOL_SIZE, 10
+ * each), benchmark handlers and tests; and stay below the cluster's max_connections.
  */
 export const FERRETDB_POOL_MAX_CONNS = 60;
+
+/**
+ * The stack's PostgreSQL settings for FerretDB's workload: small JSONB rows updated in place
+ * many times a second on a 2-core machine (docs/local-stack.md, "PostgreSQL" gives the why of
+ * each). Passed at every start, so a change applies with the next `npm run up`.
+ */
+export const POSTGRES_SETTINGS: Record<string, string> = {
+  listen_addresses: '127.0.0.1',
+  max_connections: '100',
+  shared_buffers: '128MB',
+  autovacuum: 'on',
+  autovacuum_naptime: '10s',
+  autovacuum_vacuum_scale_factor: '0.02',
+  autovacuum_vacuum_insert_scale_factor: '0.05',
+  autovacuum_analyze_scale_factor: '0.02',
+  autovacuum_vacuum_cost_limit: '2000',
+  synchronous_commit: 'off',
+  checkpoint_timeout: '15min',
+  max_wal_size: '1GB',
+  random_page_cost: '1.1',
+  jit: 'off',
+  log_autovacuum_min_duration: '5s',
+};
 
 /** The local stack's service addresses; tests derive their isolated names from these. */
 export const SERVICE_URLS = {
@@ -58,6 +84,8 @@ export type Outcome = 'reused' | 'started';
 interface BackingService {
   name: string;
   port: number;
+  /** Services this one's start needs (started first when their port is closed). */
+  needs?: BackingService[];
   start(): Promise<void>;
   stop(): Promise<boolean>;
 }
@@ -89,53 +117,121 @@ const redis: BackingService = {
   stop: () => stopByPid('redis'),
 };
 
-/** Debian's broker daemonises itself, so it is stopped through rabbitmqctl, not by pid. */
+/**
+ * The stack's RabbitMQ node: Debian's broker with a node name, data, logs and configuration of
+ * its own under .run/data/rabbitmq (its own env file, so /etc/rabbitmq is never read), so that
+ * it never touches a broker the machine runs. rabbitmqctl reaches it through RABBITMQ_NODENAME.
+ */
+export const RABBITMQ_NODENAME = 'taskit@localhost';
 const RABBITMQ_MARKER = 'rabbitmq';
+
+function rabbitmqEnvironment(): NodeJS.ProcessEnv {
+  const dir = join(DATA_DIR, 'rabbitmq');
+  return {
+    ...process.env,
+    RABBITMQ_NODENAME,
+    RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq-env.conf'),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(PORTS.rabbitmq),
+  };
+}
+
+/** rabbitmqctl of this process and its children (tests, benchmark) talks to our node. */
+function useOurRabbitmqNode(): void {
+  if (runningPid(RABBITMQ_MARKER) !== undefined) process.env.RABBITMQ_NODENAME = RABBITMQ_NODENAME;
+}
+
 const rabbitmq: BackingService = {
   name: 'rabbitmq',
   port: PORTS.rabbitmq,
   async start() {
     await ensureDebianPackage('rabbitmq-server', 'rabbitmq-server');
-    startDetached(RABBITMQ_MARKER, 'rabbitmq-server', []);
+    const dir = ensureDir(join(DATA_DIR, 'rabbitmq'));
+    ensureDir(join(dir, 'mnesia'));
+    ensureDir(join(dir, 'log'));
+    // epmd and Erlang distribution on loopback only, like the AMQP listener.
+    writeFileSync(
+      join(dir, 'rabbitmq-env.conf'),
+      [
+        `NODENAME=${RABBITMQ_NODENAME}`,
+        'ERL_EPMD_ADDRESS=127.0.0.1',
+        'SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'rabbitmq.conf'),
+      `listeners.tcp.local = 127.0.0.1:${PORTS.rabbitmq}\nloopback_users.guest = true\n`,
+    );
+    writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+    // Debian's wrapper runs the broker as the rabbitmq user (keeping the environment).
+    if (process.getuid?.() === 0) await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
+    startDetached(RABBITMQ_MARKER, 'rabbitmq-server', [], { env: rabbitmqEnvironment() });
   },
   async stop() {
     if (runningPid(RABBITMQ_MARKER) === undefined) return false;
-    await run('rabbitmqctl', ['stop']).catch(() => undefined);
+    await run('rabbitmqctl', ['-n', RABBITMQ_NODENAME, 'stop'], {
+      env: rabbitmqEnvironment(),
+    }).catch(() => undefined);
     return stopByPid(RABBITMQ_MARKER);
   },
 };
 
 /**
- * The machine's PostgreSQL when one listens on 5432 (trust auth for postgres on 127.0.0.1, as
- * on this project's development machines); otherwise Debian's package and a cluster of the
- * stack's own under .run/data.
+ * The stack's own PostgreSQL cluster for FerretDB (Debian's binaries, initdb into
+ * .run/data/postgresql on first use, trust auth on 127.0.0.1, POSTGRES_SETTINGS), on its own
+ * port: never the machine's server and whatever that one is configured with.
  */
+const POSTGRES_DIR = join(DATA_DIR, 'postgresql');
 const postgresql: BackingService = {
   name: 'postgresql',
   port: PORTS.postgresql,
   async start() {
     await ensureDebianPackage('pg_ctlcluster', 'postgresql');
     const binDir = postgresBinDir();
-    const dir = ensureDir(join(DATA_DIR, 'postgresql'));
-    await run('chown', ['postgres:postgres', dir]);
-    if (!existsSync(join(dir, 'PG_VERSION'))) {
-      await asPostgres(join(binDir, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust']);
+    ensureDir(POSTGRES_DIR);
+    if (process.getuid?.() === 0) await run('chown', ['postgres:postgres', POSTGRES_DIR]);
+    await run('chmod', ['700', POSTGRES_DIR]);
+    if (!existsSync(join(POSTGRES_DIR, 'PG_VERSION'))) {
+      step('postgresql: initdb into .run/data/postgresql (first run only)');
+      await asPostgres(join(binDir, 'initdb'), [
+        '-D',
+        POSTGRES_DIR,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+      ]);
     }
-    const options = `-p ${PORTS.postgresql} -c listen_addresses=127.0.0.1 -k /tmp`;
+    const settings = Object.entries({ ...POSTGRES_SETTINGS, port: String(PORTS.postgresql) })
+      .map(([name, value]) => `-c ${name}=${value}`)
+      .join(' ');
+    const log = logFile('postgresql');
+    writeFileSync(log, '', { flag: 'a' });
+    if (process.getuid?.() === 0) await run('chown', ['postgres:postgres', log]);
     await asPostgres(join(binDir, 'pg_ctl'), [
       '-D',
-      dir,
+      POSTGRES_DIR,
       '-o',
-      options,
+      `${settings} -k /tmp`,
       '-l',
-      join(dir, 'log'),
+      log,
+      '-w',
       'start',
     ]);
+    // pg_ctl daemonises the server: its pid file makes it ours for `down` and `status`.
+    const pid = readFileSync(join(POSTGRES_DIR, 'postmaster.pid'), 'utf8').split('\n')[0];
+    writePidFile('postgresql', Number(pid));
   },
   async stop() {
-    const dir = join(DATA_DIR, 'postgresql');
-    if (!existsSync(join(dir, 'postmaster.pid'))) return false;
-    await asPostgres(join(postgresBinDir(), 'pg_ctl'), ['-D', dir, '-m', 'fast', 'stop']);
+    if (runningPid('postgresql') === undefined) return false;
+    await asPostgres(join(postgresBinDir(), 'pg_ctl'), ['-D', POSTGRES_DIR, '-m', 'fast', 'stop']);
+    await stopByPid('postgresql');
     return true;
   },
 };
@@ -203,6 +299,7 @@ function ferretDbPostgresUrl(database: string, poolMaxConns: number): string {
 const ferretdb: BackingService = {
   name: 'ferretdb',
   port: PORTS.mongodb,
+  needs: [postgresql],
   async start() {
     const binary = await ensureGoBinary(FERRETDB);
     const dir = ensureDir(join(DATA_DIR, 'ferretdb'));
@@ -236,16 +333,22 @@ const influxdb: BackingService = {
 
 /**
  * Jaeger v2 all-in-one with in-memory storage: OTLP in, query API and UI out, nothing else
- * (no Jaeger/Zipkin receivers, no self-metrics port), all on 127.0.0.1. The batch processor's
- * short timeout makes a trace searchable within a fraction of a second.
+ * (no Jaeger/Zipkin receivers, no self-metrics port), all on 127.0.0.1. Its memory is bounded
+ * in bytes (docs/local-stack.md, "Traces"): the memory limiter refuses spans once the heap
+ * passes JAEGER_MEMORY_LIMIT_MIB (the SDKs drop them), and the store keeps the newest
+ * max_traces traces, sized to stay under that limit. The batch processor's short timeout makes
+ * a trace searchable within a fraction of a second.
  */
+export const JAEGER_MEMORY_LIMIT_MIB = 256;
+export const JAEGER_MAX_TRACES = 10_000;
+
 export function jaegerConfig(ports: { query: number; otlpGrpc: number; otlpHttp: number }): string {
   return `service:
   extensions: [jaeger_storage, jaeger_query]
   pipelines:
     traces:
       receivers: [otlp]
-      processors: [batch]
+      processors: [memory_limiter, batch]
       exporters: [jaeger_storage_exporter]
   telemetry:
     metrics:
@@ -257,7 +360,7 @@ extensions:
     backends:
       memstore:
         memory:
-          max_traces: 100000
+          max_traces: ${JAEGER_MAX_TRACES}
   jaeger_query:
     storage:
       traces: memstore
@@ -273,6 +376,10 @@ receivers:
       http:
         endpoint: 127.0.0.1:${ports.otlpHttp}
 processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_mib: ${JAEGER_MEMORY_LIMIT_MIB}
+    spike_limit_mib: ${JAEGER_MEMORY_LIMIT_MIB / 4}
   batch:
     timeout: 200ms
 exporters:
@@ -291,7 +398,11 @@ const jaeger: BackingService = {
       config,
       jaegerConfig({ query: PORTS.jaeger, otlpGrpc: PORTS.otlpGrpc, otlpHttp: PORTS.otlpHttp }),
     );
-    startDetached('jaeger', binary, ['--config', config]);
+    // The Go runtime's soft limit a little above the limiter's: the GC works harder before
+    // the limiter starts refusing.
+    startDetached('jaeger', binary, ['--config', config], {
+      env: { ...process.env, GOMEMLIMIT: `${Math.round(JAEGER_MEMORY_LIMIT_MIB * 1.2)}MiB` },
+    });
   },
   stop: () => stopByPid('jaeger'),
 };
@@ -305,28 +416,68 @@ export const BACKING_SERVICES: BackingService[] = [
   jaeger,
 ];
 
-async function ensureService(service: BackingService): Promise<Outcome> {
-  if (await isPortOpen(service.port)) {
-    step(`${service.name}: reusing the server on port ${service.port}`);
-    return 'reused';
+/** The tracing backend: `npm run up` starts it in the background when it must be built. */
+export const TRACING_SERVICE = jaeger.name;
+
+/**
+ * Makes a service answer on its port, reusing what already listens; `started` collects the
+ * names of those this call started (a service's needs first). Concurrent callers share one
+ * start per service.
+ */
+function ensureService(
+  service: BackingService,
+  started: string[],
+  pending: Map<string, Promise<void>>,
+): Promise<void> {
+  let ensuring = pending.get(service.name);
+  if (ensuring === undefined) {
+    ensuring = (async () => {
+      if (await isPortOpen(service.port)) {
+        step(`${service.name}: reusing the server on port ${service.port}`);
+        return;
+      }
+      for (const need of service.needs ?? []) await ensureService(need, started, pending);
+      step(`${service.name}: starting on port ${service.port}`);
+      await service.start();
+      started.push(service.name);
+      await waitUntil(service.name, () => isPortOpen(service.port), 120_000);
+      step(`${service.name}: ready`);
+    })();
+    pending.set(service.name, ensuring);
   }
-  step(`${service.name}: starting on port ${service.port}`);
-  await service.start();
-  await waitUntil(service.name, () => isPortOpen(service.port), 120_000);
-  step(`${service.name}: ready`);
-  return 'started';
+  return ensuring;
 }
 
 /**
- * Makes every backing service answer on its port, reusing what already listens. Returns the
- * names of those it started, so that the caller stops exactly those.
+ * Makes every backing service answer on its port, reusing what already listens, all at once
+ * (first-run builds overlap). `except` names services left alone. Returns the names of those
+ * it started, so that the caller stops exactly those.
  */
-export async function ensureBackingServices(): Promise<string[]> {
+export async function ensureBackingServices(except: string[] = []): Promise<string[]> {
   const started: string[] = [];
-  for (const service of BACKING_SERVICES) {
-    if ((await ensureService(service)) === 'started') started.push(service.name);
+  const pending = new Map<string, Promise<void>>();
+  const needed = BACKING_SERVICES.filter((service) => !except.includes(service.name));
+  const results = await Promise.allSettled(
+    needed
+      .filter((service) => !BACKING_SERVICES.some((s) => s.needs?.includes(service)))
+      .map((service) => ensureService(service, started, pending)),
+  );
+  useOurRabbitmqNode();
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopBackingServices(started);
+    throw failed.reason;
   }
   return started;
+}
+
+/** Starts one backing service unless its port answers; true when this call started it. */
+export async function ensureBackingService(name: string): Promise<boolean> {
+  const service = BACKING_SERVICES.find((s) => s.name === name);
+  if (service === undefined) throw new Error(`no backing service ${name}`);
+  const started: string[] = [];
+  await ensureService(service, started, new Map());
+  return started.includes(name);
 }
 
 export async function stopBackingServices(names: string[]): Promise<void> {
