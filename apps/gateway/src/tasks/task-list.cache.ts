@@ -69,12 +69,6 @@ export class TaskListCache {
     }
   }
 
-  /** The cached list, or undefined on a miss; every Redis error propagates. */
-  async cached(userId: string, status: TaskStatus): Promise<TaskView[] | undefined> {
-    const key = await this.currentKey(userId, status);
-    return TaskListCache.parse(await this.redis.get(key));
-  }
-
   async store(key: string, tasks: TaskView[]): Promise<void> {
     try {
       await this.redis.set(key, JSON.stringify(tasks), {
