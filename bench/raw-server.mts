@@ -2,15 +2,17 @@
  * The baseline of the HTTP benchmark: a plain `node:http` handler, no framework, doing what
  * the gateway's `GET /api/tasks` does with the same drivers:
  *
- * - `GET /api/tasks`: unsign the `taskit.sid` cookie (express-session's `s:` + HMAC-SHA256
- *   format, as cookie-signature makes it), read the session JSON from Redis
- *   (`${REDIS_PREFIX}sess:<sid>`, node-redis), take the user id, run the gateway's MongoDB
- *   query (same filter, projection and sort, MongoDB driver bundled with mongoose) and answer
- *   the same JSON. This is the contract's `raw`.
+ * - `GET /api/tasks` (`status`, `limit`; the benchmark reads first pages, no cursor): unsign
+ *   the `taskit.sid` cookie (express-session's `s:` + HMAC-SHA256 format, as cookie-signature
+ *   makes it), read the session JSON from Redis (`${REDIS_PREFIX}sess:<sid>`, node-redis),
+ *   take the user id, run the gateway's MongoDB queries (the page with the same filter,
+ *   projection, sort and limit, and the counts; MongoDB driver bundled with mongoose) and
+ *   answer the same JSON. This is the contract's `raw`.
  * - `GET /same-io/api/tasks`: the same plus everything else the gateway does around it per
- *   request: the per-user cache version key and a cached list in Redis (the gateway's TaskListCache protocol: version GET,
- *   list GET, MongoDB and SET only on a miss). The same I/O as the gateway, so the difference
- *   is the framework and middleware.
+ *   request: the per-user cache version key and a cached page in Redis (the gateway's
+ *   TaskListCache protocol: version GET, page GET and its checksum check (libs/contracts, task-list-cache-entry.ts),
+ *   MongoDB and SET only on a miss). The same I/O as the gateway, so the difference is the
+ *   framework and middleware.
  *
  * - `/raw-writes/api/tasks[/:id]`: the write path's I/O (raw-writes.mts).
  *
@@ -24,6 +26,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mongo } from 'mongoose';
 import { createClient } from 'redis';
 import { DEFAULT_TASK_LIST_CACHE_TTL_SECONDS } from '../libs/config/src/setting-defaults.ts';
+import {
+  bodyOfTaskListCacheEntry,
+  toTaskListCacheEntry,
+} from '../libs/contracts/src/task-list-cache-entry.ts';
 import { rawWriteHandler } from './raw-writes.mts';
 
 const PORT = Number(process.env.PORT ?? 0);
@@ -35,6 +41,9 @@ const COOKIE = 'taskit.sid';
 const CACHE_TTL_MS =
   Number(process.env.TASK_LIST_CACHE_TTL_SECONDS ?? DEFAULT_TASK_LIST_CACHE_TTL_SECONDS) * 1000;
 const PROJECTION = { _id: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 };
+/** The gateway's page size and cache size bound (defaults of limit, TASK_LIST_CACHE_MAX_BYTES). */
+const PAGE_LIMIT_MAX = 500;
+const CACHE_MAX_BYTES = 262_144;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -121,19 +130,37 @@ function error(res: ServerResponse, status: number, message: string, name: strin
   send(res, status, JSON.stringify({ statusCode: status, message, error: name }));
 }
 
-async function findTasks(userId: string, status: string): Promise<TaskView[]> {
-  const found = await tasks
-    .find(
-      {
-        userId: new mongo.ObjectId(userId),
-        deletedAt: null,
-        ...(status === 'all' ? {} : { done: status === 'completed' }),
-      },
-      { projection: PROJECTION },
-    )
-    .sort({ createdAt: 1, _id: 1 })
-    .toArray();
-  return found.map(toTaskView);
+/** The gateway's page query (task-list.reader.ts): one page of up to `limit` and the counts. */
+async function readPage(userId: string, status: string, limit: number): Promise<string> {
+  const owner = { userId: new mongo.ObjectId(userId), deletedAt: null };
+  const [found, groups] = await Promise.all([
+    tasks
+      .find(
+        { ...owner, ...(status === 'all' ? {} : { done: status === 'completed' }) },
+        { projection: PROJECTION, batchSize: limit + 1, singleBatch: true },
+      )
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit + 1)
+      .toArray(),
+    tasks
+      .aggregate<{ _id: boolean; count: number }>([
+        { $match: owner },
+        { $group: { _id: '$done', count: { $sum: 1 } } },
+      ])
+      .toArray(),
+  ]);
+  const shown = found.slice(0, limit);
+  const last = shown.at(-1);
+  const counts = { active: 0, completed: 0 };
+  for (const group of groups) counts[group._id ? 'completed' : 'active'] = group.count;
+  return JSON.stringify({
+    tasks: shown.map(toTaskView),
+    nextCursor:
+      found.length > limit && last
+        ? Buffer.from(`${last.createdAt.getTime()}.${last._id.toHexString()}`).toString('base64url')
+        : null,
+    counts,
+  });
 }
 
 async function sessionOf(req: IncomingMessage) {
@@ -171,6 +198,15 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (!['all', 'active', 'completed'].includes(status)) {
     return error(res, 400, 'status must be one of all, active, completed', 'Bad Request');
   }
+  const limit = Number(url.searchParams.get('limit') ?? PAGE_LIMIT_MAX);
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_LIMIT_MAX) {
+    return error(
+      res,
+      400,
+      `limit must be a whole number from 1 to ${PAGE_LIMIT_MAX}`,
+      'Bad Request',
+    );
+  }
   const cookie = cookieValue(req.headers.cookie, COOKIE);
   const sid = cookie === undefined ? undefined : unsignSessionCookie(cookie, SESSION_SECRET);
   const sessionKey = `${REDIS_PREFIX}sess:${sid}`;
@@ -179,20 +215,18 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const userId = session?.user?.id;
   if (!userId) return error(res, 401, 'Not logged in', 'Unauthorized');
 
-  if (!sameIo) {
-    return send(res, 200, JSON.stringify({ tasks: await findTasks(userId, status) }));
-  }
+  if (!sameIo) return send(res, 200, await readPage(userId, status, limit));
   const version = (await redis.get(`${REDIS_PREFIX}tasks-version:${userId}`)) ?? '0';
-  const cacheKey = `${REDIS_PREFIX}rawcache::tasks:${userId}:v${version}:${status}`;
-  const cached = await redis.get(cacheKey);
-  let views: TaskView[];
-  if (cached !== null) {
-    views = JSON.parse(cached) as TaskView[];
-  } else {
-    views = await findTasks(userId, status);
-    await redis.set(cacheKey, JSON.stringify(views), { PX: CACHE_TTL_MS });
+  const cacheKey = `${REDIS_PREFIX}rawcache::tasks:${userId}:v${version}:${status}:${limit}:`;
+  const entry = await redis.get(cacheKey);
+  let body = entry === null ? undefined : bodyOfTaskListCacheEntry(entry);
+  if (body === undefined) {
+    body = await readPage(userId, status, limit);
+    if (Buffer.byteLength(body) <= CACHE_MAX_BYTES) {
+      await redis.set(cacheKey, toTaskListCacheEntry(body), { PX: CACHE_TTL_MS });
+    }
   }
-  send(res, 200, JSON.stringify({ tasks: views }));
+  send(res, 200, body);
 }
 
 async function main(): Promise<void> {

@@ -2,8 +2,9 @@
  * The raw baseline of the write benchmark (CONTRACT section 8, `writes.raw_*`): the MongoDB and
  * Redis I/O of the gateway's write path (apps/gateway/src/tasks/tasks.service.ts), no framework.
  *
- * - POST /raw-writes/api/tasks: cache version bump, insert of the task with its outbox entry
- *   (the `create` document shape), version bump again.
+ * - POST /raw-writes/api/tasks: the user's live tasks counted (the per-user cap) beside a cache
+ *   version bump, insert of the task with its outbox entry (the `create` document shape),
+ *   version bump again.
  * - PATCH /raw-writes/api/tasks/:id ({"done":true}) and DELETE: the task's Redis lock
  *   (SET NX PX `${REDIS_PREFIX}task-lock:<id>`, owner-checked release script), findOne,
  *   updateOne with `$set`/`$push outbox`/`$min outboxSince` (task-outbox.ts `withEvents`),
@@ -30,6 +31,8 @@ const LOCK_TTL_MS = 5_000;
 const LOCK_WAIT_MS = 2_000;
 const VERSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const PROJECTION = { _id: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 };
+/** The gateway's default TASKS_PER_USER_MAX. */
+const TASKS_PER_USER_MAX = 5_000;
 
 let lastNs = 0n;
 /** The gateway's UniqueNanosecondClock and RFC 3339 nanosecond format. */
@@ -130,7 +133,11 @@ export function rawWriteHandler(deps: RawWriteDeps) {
         outboxPending: true,
         outboxSince: now,
       };
-      await invalidate(userId);
+      const [owned] = await Promise.all([
+        tasks.countDocuments({ userId: doc.userId, deletedAt: null }),
+        invalidate(userId),
+      ]);
+      if (owned >= TASKS_PER_USER_MAX) return send(res, 409, '{"message":"Too many tasks"}');
       await tasks.insertOne(doc);
       await invalidate(userId);
       return send(res, 201, view(doc));

@@ -14,6 +14,7 @@ import { BENCH_DIR, stopEverything } from './lib/processes.mts';
 import { gitState, goals, machine, markdown, table, type Results } from './lib/report.mts';
 import { CPU_PROF, PARTS, PROFILE_DIR, progress, QUICK, SKIP_BUILD } from './lib/settings.mts';
 import { nowMs, round } from './lib/stats.mts';
+import { cappedListPart } from './parts/capped-list.mts';
 import { e2ePart } from './parts/e2e.mts';
 import { httpPart } from './parts/http.mts';
 import { pipelinePart } from './parts/pipeline.mts';
@@ -47,6 +48,10 @@ async function main(): Promise<void> {
   if (PARTS.has('writes')) results.writes = await writesPart();
   if (PARTS.has('pipeline')) results.pipeline = await pipelinePart(telegrafBinary);
   if (PARTS.has('e2e')) results.e2e = await e2ePart();
+  // Its figures belong to the noisy-neighbour block, beside that part's.
+  if (PARTS.has('capped-list')) {
+    results.neighbour = { ...results.neighbour, ...(await cappedListPart()) };
+  }
   results.run_seconds = round((nowMs() - started) / 1000);
   results.goals = goals(results);
 

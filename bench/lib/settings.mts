@@ -1,5 +1,5 @@
 /**
- * The run's options and sizes (README, "Performance"): `--only http,writes,pipeline,e2e`
+ * The run's options and sizes (docs/performance.md): `--only http,writes,pipeline,e2e,capped-list`
  * (default all), `--quick`, `--cpu-prof`, `--skip-build`; BENCH_EVENTS, BENCH_E2E_RATE,
  * BENCH_E2E_SECONDS and BENCH_SECONDS override the sizes.
  */
@@ -12,7 +12,9 @@ const flag = (name: string) => args.includes(name);
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const onlyValue = onlyArg?.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf('--only') + 1];
 
-export const PARTS = new Set((onlyArg ? onlyValue : 'http,writes,pipeline,e2e').split(','));
+export const PARTS = new Set(
+  (onlyArg ? onlyValue : 'http,writes,pipeline,e2e,capped-list').split(','),
+);
 export const QUICK = flag('--quick');
 export const CPU_PROF = flag('--cpu-prof');
 export const SKIP_BUILD = flag('--skip-build');

@@ -4,8 +4,6 @@
  * route without the cache (`raw_without_cache_*`, the contract's `raw` until turn 2),
  * alternating rounds on one isolated stack; then the gateway's uncached reads (`uncached_*`).
  */
-import { mongo } from 'mongoose';
-import { createClient } from 'redis';
 import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
 import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import type { LoadJob, LoadResult } from '../load.mts';
@@ -35,52 +33,18 @@ async function rawIdle(raw: RunningProcess): Promise<number> {
 }
 
 /**
- * Fills the task-list caches before the read runs: the gateway's through its API (each miss
- * is one FerretDB collection scan), the raw same-I/O route's from one scan of all tasks in the
- * format that route stores (it is the benchmark's own).
+ * Fills the task-list caches before the read runs, each through its own route (each miss is
+ * one FerretDB query): the gateway's API, then the raw same-I/O route, which stores its pages
+ * in the gateway's entry format under keys of its own.
  */
-async function primeCaches(gatewayUrl: string, stack: IsolatedStack, users: BenchUser[]) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < users.length) {
-        const user = users[next++];
-        await getJson(`${gatewayUrl}/api/tasks`, user.cookie);
-      }
-    }),
-  );
-  const client = new mongo.MongoClient(stack.mongodbUri, { serverSelectionTimeoutMS: 5_000 });
-  const redis = createClient({ url: stack.redisUrl });
-  await Promise.all([client.connect(), redis.connect()]);
-  try {
-    const all = await client
-      .db()
-      .collection('tasks')
-      .find(
-        { deletedAt: null },
-        { projection: { userId: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 } },
-      )
-      .sort({ createdAt: 1, _id: 1 })
-      .toArray();
-    for (const user of users) {
-      const views = all
-        .filter((t) => String(t.userId) === user.id)
-        .map((t) => ({
-          id: String(t._id),
-          title: String(t.title),
-          done: t.done === true,
-          createdAt: (t.createdAt as Date).toISOString(),
-          updatedAt: (t.updatedAt as Date).toISOString(),
-        }));
-      const version = (await redis.get(versionKey(stack, user.id))) ?? '0';
-      await redis.set(
-        `${stack.redisPrefix}rawcache::tasks:${user.id}:v${version}:all`,
-        JSON.stringify(views),
-        { PX: CACHE_TTL_S * 1000 },
-      );
-    }
-  } finally {
-    await Promise.allSettled([client.close(), redis.close()]);
+async function primeCaches(gatewayUrl: string, rawUrl: string, users: BenchUser[]) {
+  for (const url of [`${gatewayUrl}/api/tasks`, `${rawUrl}/same-io/api/tasks`]) {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < users.length) await getJson(url, users[next++].cookie);
+      }),
+    );
   }
 }
 
@@ -142,7 +106,7 @@ export async function httpPart() {
   await seedTasks(stack.mongodbUri, users, c.tasksPerUser);
   progress('HTTP: filling the task-list caches (one FerretDB scan per user through the gateway)');
   const primeStarted = nowMs();
-  await primeCaches(gateway.url, stack, users);
+  await primeCaches(gateway.url, raw.url, users);
   progress(`HTTP: caches filled in ${round((nowMs() - primeStarted) / 1000)} s`);
   await checkSameAnswers(gateway.url, raw.url, users[1]);
 

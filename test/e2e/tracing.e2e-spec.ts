@@ -14,7 +14,6 @@ import {
   type JaegerSpan,
   type JaegerTrace,
 } from '../support/jaeger';
-import { metricValue } from '../support/pipeline';
 import { startService, type RunningProcess } from '../support/processes';
 
 const GATEWAY = 'taskit-gateway';
@@ -114,26 +113,6 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
     );
     expect(server?.operationName).toBe('GET /api/analytics/summary');
     expect(descendsFrom(trace, send, server!)).toBe(true);
-  });
-
-  it('traces a list served by the direct read route: its route, its three Redis reads', async () => {
-    const served = () => metricValue(gateway.url, 'gateway_direct_reads_total{result="served"}');
-    expect((await api.get('/api/tasks')).status).toBe(200);
-    const before = await served();
-    const traceId = await traced(async (headers) => {
-      expect((await api.get('/api/tasks', { headers })).status).toBe(200);
-    });
-    expect(await served()).toBe(before + 1);
-    const isRedis = (span: JaegerSpan) =>
-      (tag(span, 'db.system.name') ?? tag(span, 'db.system')) === 'redis';
-    const trace = await traceWith(traceId, (t) => expect(t.spans.filter(isRedis)).toHaveLength(3));
-    const server = trace.spans.find(
-      (s) => serviceOf(trace, s) === GATEWAY && tag(s, 'span.kind') === 'server',
-    );
-    expect(server?.operationName).toBe('GET /api/tasks');
-    for (const read of trace.spans.filter(isRedis)) {
-      expect(descendsFrom(trace, read, server!)).toBe(true);
-    }
   });
 
   it('writes the ids of the active span into the log lines', async () => {

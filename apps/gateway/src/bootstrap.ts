@@ -1,25 +1,14 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import {
-  HTTP_REQUEST_DURATION,
-  METRICS_REGISTRY,
-  requestLogging,
-  type HttpDurationHistogram,
-} from '@taskit/observability';
 import compression from 'compression';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import type { Registry } from 'prom-client';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { SafeValidationPipe } from './common/safe-validation.pipe';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from './redis/redis.module';
 import { SESSION_COOKIE_NAME } from './session/session.constants';
 import { createSessionMiddleware } from './session/session.middleware';
-import { SessionReader } from './session/session-reader';
-import { sessionKeyPrefix } from './session/session-store';
-import { TaskListCache } from './tasks/task-list.cache';
-import { headersSetBy, TaskListDirectRoute, type Middleware } from './tasks/task-list.direct-route';
 
 /** Largest accepted request body; larger ones get 413. */
 export const BODY_LIMIT = '1mb';
@@ -85,31 +74,9 @@ export function applyTrustProxy(
   app.set('trust proxy', env.trustProxy);
 }
 
-/** Puts the direct read route (tasks/task-list.direct-route.ts) in front of Express. */
-function serveTaskListsDirectly(
-  app: NestExpressApplication,
-  env: GatewayEnvironment,
-  answer: { securityHeaders: Middleware; compression: Middleware },
-): void {
-  const route = new TaskListDirectRoute(
-    new SessionReader(app.get<RedisClient>(REDIS_CLIENT), sessionKeyPrefix(env), env.sessionSecret),
-    app.get(TaskListCache),
-    {
-      securityHeaders: headersSetBy(answer.securityHeaders),
-      compression: answer.compression,
-      requestLogging: requestLogging('gateway', env.LOG_LEVEL),
-    },
-    {
-      duration: app.get<HttpDurationHistogram>(HTTP_REQUEST_DURATION),
-      registry: app.get<Registry>(METRICS_REGISTRY),
-    },
-  );
-  route.installOn(app.getHttpServer());
-}
-
 /**
  * Everything applied to the Nest application outside the module graph (HTTP middleware,
- * global pipes, the direct read route), in one place so that main.ts and the e2e tests run the
+ * global pipes, filters), in one place so that main.ts and the e2e tests run the
  * same gateway. Initialises the application.
  */
 export async function configureGateway(
@@ -123,19 +90,14 @@ export async function configureGateway(
   // Behind the GKE load balancer the client address and scheme come from X-Forwarded-*.
   applyTrustProxy(app, env);
 
-  // The direct read route (serveTaskListsDirectly) writes what these write on an API answer,
-  // with the same instances; a middleware added here that changes API answers must be added
-  // to it too (task-list-direct-route.e2e-spec.ts compares both).
-  const answer = {
-    securityHeaders: helmet({
+  app.use(
+    helmet({
       contentSecurityPolicy: contentSecurityPolicy(env),
       // Plain-HTTP deployments (compose) must not be pinned to HTTPS.
       strictTransportSecurity: env.httpsOnly,
     }),
-    compression: compression() as unknown as Middleware,
-  };
-  app.use(answer.securityHeaders);
-  app.use(answer.compression);
+  );
+  app.use(compression());
   app.use(requireJsonBodies);
   // Replaces Nest's default parsers (same names): 1 MB, and their errors (400 malformed JSON,
   // 413 too large) are mapped by Nest and shaped by AllExceptionsFilter.
@@ -147,7 +109,5 @@ export async function configureGateway(
   app.useGlobalPipes(new SafeValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   setUpApiDocs(app);
-  // The request logger of the direct route needs nestjs-pino's root, made by init.
   await app.init();
-  serveTaskListsDirectly(app, env, answer);
 }

@@ -8,6 +8,7 @@ import { TaskEventCollector } from '../../../test/support/task-events';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TASK_KEYS = ['createdAt', 'done', 'id', 'title', 'updatedAt'];
+const EMPTY_LIST = { tasks: [], nextCursor: null, counts: { active: 0, completed: 0 } };
 
 describe('gateway: tasks API (CONTRACT section 3) and its events (section 4)', () => {
   let stack: IsolatedStack;
@@ -114,7 +115,7 @@ describe('gateway: tasks API (CONTRACT section 3) and its events (section 4)', (
       const { api } = await user();
       const response = await api.post('/api/tasks', { title: 'sneaky' }, { csrf: false });
       expect(response.status).toBe(403);
-      expect((await api.get('/api/tasks')).body).toEqual({ tasks: [] });
+      expect((await api.get('/api/tasks')).body).toEqual(EMPTY_LIST);
     });
   });
 
@@ -408,7 +409,7 @@ describe('gateway: tasks API (CONTRACT section 3) and its events (section 4)', (
         updated: 0,
       });
       expect((await intruder.api.post('/api/tasks/clear-completed')).body).toEqual({ deleted: 0 });
-      expect((await intruder.api.get('/api/tasks')).body).toEqual({ tasks: [] });
+      expect((await intruder.api.get('/api/tasks')).body).toEqual(EMPTY_LIST);
 
       expect(await owner.api.get('/api/tasks')).toMatchObject({ status: 200, body: before.body });
       expect(await events.typesByTask(owner.id)).toEqual(eventsBefore);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule, PinoLogger } from 'nestjs-pino';
-import { pinoHttp, type HttpLogger, type Options } from 'pino-http';
+import { LoggerModule } from 'nestjs-pino';
+import type { Options } from 'pino-http';
 import { traceFields } from './trace-context.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -9,7 +9,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** The caller's X-Request-Id when it looks like one, otherwise a new id. */
-export function requestIdOf(req: IncomingMessage): string {
+function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
   return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
     ? incoming
@@ -51,16 +51,4 @@ function requestLogOptions(service: string, level: string): Options {
 /** Structured JSON logs through nestjs-pino, with one line per request (requestLogOptions). */
 export function structuredLogging(service: string, level: string) {
   return LoggerModule.forRoot({ pinoHttp: requestLogOptions(service, level) });
-}
-
-/**
- * The same request logging as a middleware of its own, on the application's root logger, for
- * a route served before Nest's middleware runs (the gateway's direct read route): its lines
- * are those nestjs-pino writes. Undefined when `level` is above info: pino-http writes every
- * request line at info, so it would only set the request id (requestIdOf). Only once the
- * application is initialised (the root logger exists).
- */
-export function requestLogging(service: string, level: string): HttpLogger | undefined {
-  if (!PinoLogger.root.isLevelEnabled('info')) return undefined;
-  return pinoHttp({ ...requestLogOptions(service, level), logger: PinoLogger.root });
 }

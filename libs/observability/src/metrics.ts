@@ -10,24 +10,15 @@ import {
   type NestMiddleware,
   type NestModule,
 } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** The app's own Prometheus registry: feature modules register their metrics on it. */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 
-/** `http_request_duration_seconds`, for a route served outside Nest's middleware. */
+/** `http_request_duration_seconds` by route template and status code. */
 export const HTTP_REQUEST_DURATION = Symbol('HTTP_REQUEST_DURATION');
 export type HttpDurationHistogram = Histogram<'method' | 'route' | 'status_code'>;
-
-/**
- * What Express records on a request it routed (`req.route`), for a request answered without
- * Express: the tracing hook names the request's span by it (tracing-sdk.ts).
- */
-export function markRoute(req: IncomingMessage, path: string): void {
-  (req as IncomingMessage & { route?: { path: string } }).route = { path };
-}
 
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
@@ -82,7 +73,7 @@ export class MetricsController {
         }),
     },
   ],
-  exports: [METRICS_REGISTRY, HTTP_REQUEST_DURATION],
+  exports: [METRICS_REGISTRY],
 })
 export class MetricsModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -55,12 +55,19 @@ export function item(page: Page, title: string) {
   return page.locator('.todo-list li').filter({ has: page.getByText(title, { exact: true }) });
 }
 
-/** The user's tasks as the server has them (the same session as the page). */
+/** The user's tasks as the server has them, every page (the same session as the page). */
 export async function serverTasks(context: BrowserContext): Promise<ServerTask[]> {
-  const response = await context.request.get('/api/tasks?status=all');
-  if (!response.ok()) throw new Error(`GET /api/tasks: ${response.status()}`);
-  const body = (await response.json()) as { tasks: ServerTask[] };
-  return body.tasks.map(({ id, title, done }) => ({ id, title, done }));
+  const tasks: ServerTask[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const response = await context.request.get(`/api/tasks?status=all${query}`);
+    if (!response.ok()) throw new Error(`GET /api/tasks: ${response.status()}`);
+    const body = (await response.json()) as { tasks: ServerTask[]; nextCursor: string | null };
+    tasks.push(...body.tasks.map(({ id, title, done }) => ({ id, title, done })));
+    cursor = body.nextCursor;
+  } while (cursor !== null);
+  return tasks;
 }
 
 export async function serverView(context: BrowserContext): Promise<[string, boolean][]> {

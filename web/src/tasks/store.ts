@@ -26,6 +26,24 @@ export interface Todo {
 
 export type Refusal = (what: string, error: unknown) => void;
 
+interface TaskPage {
+  tasks: Task[];
+  nextCursor: string | null;
+  counts: { active: number; completed: number };
+}
+
+async function readAllPages(): Promise<{ tasks: Task[]; counts: TaskPage['counts'] }> {
+  const tasks: Task[] = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const page: TaskPage = await api<TaskPage>('GET', `/api/tasks?status=all${query}`);
+    tasks.push(...page.tasks);
+    if (page.nextCursor === null) return { tasks, counts: page.counts };
+    cursor = page.nextCursor;
+  }
+}
+
 export class TodoStore {
   private todos: Todo[] = [];
   private nextKey = 1;
@@ -55,9 +73,18 @@ export class TodoStore {
     return this.queue;
   }
 
+  /**
+   * Reads every page of the list (docs/api.md, Pagination): the page shows all todos and its
+   * counts are over all of them, and the per-account cap bounds this to a few requests. The
+   * last page's `counts` must match what was read; a list changed in between (another tab)
+   * is read again.
+   */
   async load(): Promise<void> {
-    const { tasks } = await api<{ tasks: Task[] }>('GET', '/api/tasks?status=all');
-    this.todos = tasks.map((task) => ({
+    const complete = ({ tasks, counts }: Awaited<ReturnType<typeof readAllPages>>) =>
+      counts.active + counts.completed === tasks.length;
+    let read = await readAllPages();
+    for (let attempt = 1; attempt < 3 && !complete(read); attempt++) read = await readAllPages();
+    this.todos = read.tasks.map((task) => ({
       key: this.nextKey++,
       id: task.id,
       title: task.title,

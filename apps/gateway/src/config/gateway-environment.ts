@@ -81,6 +81,20 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Type(() => Number)
   TASK_LIST_CACHE_TTL_SECONDS = DEFAULT_TASK_LIST_CACHE_TTL_SECONDS;
 
+  /** A task-list page larger than this (UTF-8 bytes of its body) is answered but not cached. */
+  @IsInt()
+  @Min(1_024)
+  @Max(16 * 1024 * 1024)
+  @Type(() => Number)
+  TASK_LIST_CACHE_MAX_BYTES = 262_144;
+
+  /** Live tasks one account may keep; a create beyond it is a 409 (docs/configuration.md). */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  @Type(() => Number)
+  TASKS_PER_USER_MAX = 5_000;
+
   /**
    * How many proxies in front of the gateway append to X-Forwarded-For, so that `req.ip` (and
    * the per-client login limit) is the real client: 2 behind GKE's external Application Load

@@ -8,7 +8,7 @@ import {
   SESSION_MAX_AGE_MS,
   SESSIONLESS_PATH_PREFIXES,
 } from './session.constants';
-import { isRenewalDue } from './session-reader';
+import { isRenewalDue } from './session-renewal';
 import { SessionStore } from './session-store';
 import './session.types';
 

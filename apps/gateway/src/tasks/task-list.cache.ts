@@ -2,20 +2,23 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
-import type { TaskStatus, TaskView } from './task.dto';
+import { bodyOfTaskListCacheEntry, toTaskListCacheEntry } from '@taskit/contracts';
 
 /** The version key outlives every cache entry by far; see invalidate(). */
 const VERSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface CacheLookup {
-  /** The cache key the list must be stored under if it is read from MongoDB now. */
+  /** The cache key the page must be stored under if it is read from MongoDB now. */
   key: string;
-  tasks?: TaskView[];
+  /** The response body as it was stored. */
+  body?: string;
 }
 
 /**
- * A user's task lists in Redis (plain JSON under `${REDIS_PREFIX}cache:tasks:…`, on the
- * gateway's connection, whose deadline bounds every wait), never stale after a write.
+ * A user's task-list pages in Redis, each stored as the response body it answers with
+ * (@taskit/contracts, task-list-cache-entry.ts) under `${REDIS_PREFIX}cache:tasks:<user>:v<version>:<page>`, on the
+ * gateway's connection, whose deadline bounds every wait; never stale after a write. A page
+ * larger than TASK_LIST_CACHE_MAX_BYTES is not stored (a few such values would fill Redis).
  *
  * Each user has a version counter in Redis, and the counter is part of the cache key. A write
  * first changes MongoDB, then increments the counter, then answers. Any read that starts after
@@ -30,6 +33,7 @@ export class TaskListCache {
   private readonly versionPrefix: string;
   private readonly listPrefix: string;
   private readonly ttlMs: number;
+  private readonly maxBytes: number;
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
@@ -39,45 +43,34 @@ export class TaskListCache {
     this.versionPrefix = `${prefix}tasks-version:`;
     this.listPrefix = `${prefix}cache:tasks:`;
     this.ttlMs = config.get('TASK_LIST_CACHE_TTL_SECONDS', { infer: true }) * 1000;
+    this.maxBytes = config.get('TASK_LIST_CACHE_MAX_BYTES', { infer: true });
   }
 
   versionKey(userId: string): string {
     return `${this.versionPrefix}${userId}`;
   }
 
-  private async currentKey(userId: string, status: TaskStatus): Promise<string> {
-    const version = (await this.redis.get(this.versionKey(userId))) ?? '0';
-    return `${this.listPrefix}${userId}:v${version}:${status}`;
-  }
-
-  private static parse(cached: string | null): TaskView[] | undefined {
-    const tasks: unknown = cached === null ? undefined : JSON.parse(cached);
-    return Array.isArray(tasks) ? (tasks as TaskView[]) : undefined;
-  }
-
   /**
-   * Reads the user's current version (Redis errors propagate: 503), then the cached list; a
-   * list that cannot be read is a miss.
+   * Reads the user's current version (Redis errors propagate: 503), then the cached page named
+   * by `page` (status, limit and cursor); a page that cannot be read or fails its check is a
+   * miss.
    */
-  async lookup(userId: string, status: TaskStatus): Promise<CacheLookup> {
-    const key = await this.currentKey(userId, status);
+  async lookup(userId: string, page: string): Promise<CacheLookup> {
+    const version = (await this.redis.get(this.versionKey(userId))) ?? '0';
+    const key = `${this.listPrefix}${userId}:v${version}:${page}`;
     try {
-      return { key, tasks: TaskListCache.parse(await this.redis.get(key)) };
+      const entry = await this.redis.get(key);
+      return { key, body: entry === null ? undefined : bodyOfTaskListCacheEntry(entry) };
     } catch (error) {
       this.logger.warn(`task list cache read failed: ${(error as Error).message}`);
       return { key };
     }
   }
 
-  /** The cached list, or undefined on a miss; every Redis error propagates. */
-  async cached(userId: string, status: TaskStatus): Promise<TaskView[] | undefined> {
-    const key = await this.currentKey(userId, status);
-    return TaskListCache.parse(await this.redis.get(key));
-  }
-
-  async store(key: string, tasks: TaskView[]): Promise<void> {
+  async store(key: string, body: string): Promise<void> {
+    if (Buffer.byteLength(body) > this.maxBytes) return;
     try {
-      await this.redis.set(key, JSON.stringify(tasks), {
+      await this.redis.set(key, toTaskListCacheEntry(body), {
         expiration: { type: 'PX', value: this.ttlMs },
       });
     } catch (error) {

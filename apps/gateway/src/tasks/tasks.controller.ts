@@ -19,7 +19,9 @@ import {
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
+  ApiConflictResponse,
   ApiOkResponse,
+  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -31,13 +33,15 @@ import { TaskIdPipe } from '../common/object-id.pipe';
 import {
   CreateTaskDto,
   DeletedCount,
-  ListTasksQuery,
+  TASK_STATUSES,
   TaskListView,
   TaskView,
   ToggleAllDto,
   UpdatedCount,
   UpdateTaskDto,
 } from './task.dto';
+import { TaskListReader } from './task-list.reader';
+import { PAGE_LIMIT_MAX, TaskListQueryPipe, type TaskListQuery } from './task-list.query';
 import { TasksService } from './tasks.service';
 
 const CSRF = { name: 'X-CSRF-Token', required: true } as const;
@@ -48,16 +52,29 @@ const CSRF = { name: 'X-CSRF-Token', required: true } as const;
 @UseGuards(SessionGuard)
 export class TasksController {
   // No flash notices for task changes: the page shows them itself (CONTRACT, TodoMVC).
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly lists: TaskListReader,
+  ) {}
 
+  /** Answers the serialized TaskListView as the cache keeps it (docs/api.md, Pagination). */
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ type: TaskListView, description: 'Oldest first' })
-  async list(
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @ApiQuery({ name: 'status', required: false, enum: TASK_STATUSES })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_MAX },
+  })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiOkResponse({ type: TaskListView, description: 'One page, oldest first' })
+  @ApiBadRequestResponse()
+  list(
     @CurrentUser() user: SessionUser,
-    @Query() query: ListTasksQuery,
-  ): Promise<TaskListView> {
-    return { tasks: await this.tasks.list(user.id, query.status ?? 'all') };
+    @Query(TaskListQueryPipe) query: TaskListQuery,
+  ): Promise<string> {
+    return this.lists.page(user.id, query);
   }
 
   @Post()
@@ -66,6 +83,7 @@ export class TasksController {
   @ApiCreatedResponse({ type: TaskView })
   @ApiBadRequestResponse()
   @ApiForbiddenResponse()
+  @ApiConflictResponse({ description: 'The account holds TASKS_PER_USER_MAX tasks already' })
   async create(@CurrentUser() user: SessionUser, @Body() body: CreateTaskDto): Promise<TaskView> {
     const task = await this.tasks.create(user.id, body.title);
     return task;

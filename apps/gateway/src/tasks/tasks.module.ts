@@ -6,6 +6,7 @@ import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { RedisLockStore } from './redis-lock-store';
 import { TaskEventFactory } from './task-event.factory';
 import { TaskListCache } from './task-list.cache';
+import { TaskListReader } from './task-list.reader';
 import { TaskOutboxStore } from './task-outbox.store';
 import { TaskWriteLock } from './task-write-lock';
 import { Task, TaskSchema } from './task.schema';
@@ -18,6 +19,7 @@ import { TasksService } from './tasks.service';
   providers: [
     TasksService,
     TaskListCache,
+    TaskListReader,
     TaskEventFactory,
     TaskOutboxStore,
     {

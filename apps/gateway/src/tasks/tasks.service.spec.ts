@@ -1,6 +1,8 @@
 import { ConflictException, HttpException, NotFoundException } from '@nestjs/common';
+import type { ConfigService } from '@nestjs/config';
 import type { TaskEvent } from '@taskit/contracts';
 import { Types, type Model } from 'mongoose';
+import type { GatewayEnvironment } from '../config/gateway-environment';
 import type { TaskEventFactory } from './task-event.factory';
 import type { TaskListCache } from './task-list.cache';
 import { OUTBOX_ENTRIES_PER_TASK_MAX } from './task-outbox';
@@ -8,6 +10,12 @@ import type { TaskOutboxStore } from './task-outbox.store';
 import { TaskWriteLock, type LockStore } from './task-write-lock';
 import type { Task } from './task.schema';
 import { TasksService } from './tasks.service';
+
+const TASKS_PER_USER_MAX = 3;
+const config = { get: () => TASKS_PER_USER_MAX } as unknown as ConfigService<
+  GatewayEnvironment,
+  true
+>;
 
 type Doc = Record<string, unknown> & { _id: Types.ObjectId; outbox: TaskEvent[] };
 
@@ -37,6 +45,9 @@ class FakeTasks {
   }
   find(filter: Record<string, unknown>) {
     return { lean: () => Promise.resolve(this.docs.filter(this.matches(filter))) };
+  }
+  countDocuments(filter: Record<string, unknown>) {
+    return { exec: () => Promise.resolve(this.docs.filter(this.matches(filter)).length) };
   }
   private apply(doc: Doc, update: Record<string, Record<string, unknown>>) {
     Object.assign(doc, update.$set);
@@ -98,7 +109,23 @@ describe('TasksService: the events each change records', () => {
         told.push({ id: id.toHexString(), types: events.map((e) => e.type) }),
     } as unknown as TaskOutboxStore;
     const lock = new TaskWriteLock(locks, 'p:', { ttlMs: 1_000, waitMs: 30, retryMs: 2 });
-    service = new TasksService(tasks as unknown as Model<Task>, factory, cache, lock, outbox);
+    service = new TasksService(
+      tasks as unknown as Model<Task>,
+      factory,
+      cache,
+      lock,
+      outbox,
+      config,
+    );
+  });
+
+  it('create refuses a task beyond TASKS_PER_USER_MAX with a 409, storing nothing', async () => {
+    for (let i = 0; i < TASKS_PER_USER_MAX; i++) await service.create(userId, `task ${i}`);
+    await expect(service.create(userId, 'one too many')).rejects.toThrow(ConflictException);
+    expect(tasks.docs).toHaveLength(TASKS_PER_USER_MAX);
+    // Another account is not affected by this one's cap.
+    await service.create(new Types.ObjectId().toHexString(), 'someone else');
+    expect(tasks.docs).toHaveLength(TASKS_PER_USER_MAX + 1);
   });
 
   const outboxOf = (id: string) =>
@@ -143,6 +170,7 @@ describe('TasksService: the events each change records', () => {
       cache,
       slowLock,
       outbox,
+      config,
     );
     locks.extend = () => Promise.resolve(false); // another writer holds the key now
     const findOne = tasks.findOne.bind(tasks);

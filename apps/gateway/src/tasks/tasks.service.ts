@@ -8,12 +8,14 @@ import {
   ServiceUnavailableException,
   type OnModuleInit,
 } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEventType } from '@taskit/contracts';
 import { Types, type Model } from 'mongoose';
+import type { GatewayEnvironment } from '../config/gateway-environment';
 import { planPatch, type TaskPatch } from './task-changes';
 import { TaskEventFactory } from './task-event.factory';
-import type { TaskStatus, TaskView } from './task.dto';
+import type { TaskView } from './task.dto';
 import { TASK_VIEW_PROJECTION, toTaskView, type StoredTask } from './task.mapper';
 import { Task } from './task.schema';
 import { TaskListCache } from './task-list.cache';
@@ -56,6 +58,7 @@ class OutboxFullException extends HttpException {
 @Injectable()
 export class TasksService implements OnModuleInit {
   private readonly logger = new Logger(TasksService.name);
+  private readonly tasksPerUserMax: number;
 
   constructor(
     @InjectModel(Task.name) private readonly tasks: Model<Task>,
@@ -63,7 +66,10 @@ export class TasksService implements OnModuleInit {
     private readonly cache: TaskListCache,
     private readonly lock: TaskWriteLock,
     private readonly outbox: TaskOutboxStore,
-  ) {}
+    config: ConfigService<GatewayEnvironment, true>,
+  ) {
+    this.tasksPerUserMax = config.get('TASKS_PER_USER_MAX', { infer: true });
+  }
 
   async onModuleInit(): Promise<void> {
     try {
@@ -83,23 +89,6 @@ export class TasksService implements OnModuleInit {
 
   private event(type: TaskEventType, taskId: Types.ObjectId, userId: string): OutboxEntry {
     return withTraceContext(this.events.create(type, taskId.toHexString(), userId));
-  }
-
-  async list(userId: string, status: TaskStatus): Promise<TaskView[]> {
-    const lookup = await this.cache.lookup(userId, status);
-    if (lookup.tasks) return lookup.tasks;
-    const filter = {
-      ...this.live(userId),
-      ...(status === 'all' ? {} : { done: status === 'completed' }),
-    };
-    const found = await this.tasks
-      .find(filter, TASK_VIEW_PROJECTION)
-      .sort({ createdAt: 1, _id: 1 })
-      .lean<StoredTask[]>()
-      .exec();
-    const views = found.map(toTaskView);
-    await this.cache.store(lookup.key, views);
-    return views;
   }
 
   async get(userId: string, taskId: string): Promise<TaskView> {
@@ -126,7 +115,17 @@ export class TasksService implements OnModuleInit {
       ...newOutbox([created], now),
     };
     // Redis first: when it is down the create fails cleanly (503) with nothing stored.
-    await this.cache.invalidate(userId);
+    const [owned] = await Promise.all([
+      this.tasks.countDocuments(this.live(userId)).exec(),
+      this.cache.invalidate(userId),
+    ]);
+    // Counted before the insert, so parallel creates may pass it together: the bound is the
+    // cap plus the requests one user can have in flight (docs/configuration.md, Limits).
+    if (owned >= this.tasksPerUserMax) {
+      throw new ConflictException(
+        `You have ${this.tasksPerUserMax} tasks, the most one account may keep; delete some to add more`,
+      );
+    }
     // The raw driver insert: the document (with its event) exactly as written here. A new
     // document has no other writer yet, so it needs no lock.
     await this.tasks.collection.insertOne(document);
