@@ -6,7 +6,7 @@ import { runScenario, SCENARIOS, SETTINGS, type ChaosEntry, type Scenario } from
 import { runProblems, scenarioProblems, selectScenarios } from './verdict';
 
 /**
- * `npm run chaos` (CONTRACT section 9): each scenario under a steady load of task writes on a
+ * `npm run chaos` (docs/reliability.md): each scenario under a steady load of task writes on a
  * stack of private servers; prints a table and writes .bench/chaos.json, then fails if a
  * scenario missed a goal (test/chaos/verdict.ts: an event lost or duplicated, a 5xx other than
  * 503, a recovery slower than 15 s). `CHAOS_SCENARIOS=poison,worker-kill npm run chaos` runs a

@@ -5,7 +5,7 @@ import { cookieFrom, send, type HttpOutcome } from './http';
  * A steady, bounded load of task writes through the HTTP API: a few simulated users, each
  * sending one request at a time (so a user's writes never race each other) with a pause in
  * between, to whichever gateway pod is next, as a round-robin load balancer would. Every
- * answer is recorded; a 2xx write adds the events CONTRACT section 4 promises for it.
+ * answer is recorded; a 2xx write adds the events docs/api.md promises for it.
  */
 
 export type WriteKind = 'create' | 'complete' | 'rename' | 'delete';

@@ -13,7 +13,7 @@ function fluxString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Answers `analytics.summary` from the worker's points of one user (CONTRACT section 6). */
+/** Answers `analytics.summary` from the worker's points of one user (docs/api.md). */
 export class SummaryService {
   constructor(
     private readonly influx: InfluxDB,

@@ -21,7 +21,7 @@ export interface OutboxFields {
   outboxSince?: Date;
 }
 
-export const TASKS_COLLECTION = 'tasks';
+export { TASKS_COLLECTION } from '@taskit/contracts';
 
 /** The event with the trace context of the request recording it (relay, CONTRACT section 10). */
 export function withTraceContext(event: TaskEvent): OutboxEntry {

@@ -16,7 +16,7 @@ describe('the doctor report', () => {
     expect(text).toContain('1 of 2 checks failed: queue b.');
   });
 
-  it('prints the JSON of CONTRACT section 11', () => {
+  it('prints the JSON report of docs/operations.md', () => {
     const report = JSON.parse(renderJson(checks)) as { ok: boolean; checks: object[] };
     expect(report.ok).toBe(false);
     expect(Object.keys(report.checks[0])).toEqual(['hop', 'name', 'ok', 'detail', 'hint']);
