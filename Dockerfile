@@ -64,6 +64,7 @@ USER 1000:1000
 FROM runtime AS gateway
 COPY --from=build /app/dist/libs ./dist/libs
 COPY --from=build /app/dist/apps/gateway ./dist/apps/gateway
+COPY --from=build /app/dist/apps/doctor ./dist/apps/doctor
 COPY --from=build /app/dist/web ./dist/web
 ENV PORT=3000
 EXPOSE 3000

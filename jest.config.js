@@ -3,7 +3,7 @@
 // `npm run doctor` against broken stacks.
 // `npm test` runs them all through tools/stack/cli.mts, which starts the services first.
 const moduleNameMapper = {
-  '^@taskit/(contracts|config|observability|messaging)(|/.*)$': '<rootDir>/libs/$1/src$2',
+  '^@taskit/(contracts|config|observability|messaging|influx)(|/.*)$': '<rootDir>/libs/$1/src$2',
   // ts-jest rewrites `./events.ts` to `./events.js` (rewriteRelativeImportExtensions): load the source.
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };

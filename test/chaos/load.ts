@@ -5,7 +5,7 @@ import { cookieFrom, send, type HttpOutcome } from './http';
  * A steady, bounded load of task writes through the HTTP API: a few simulated users, each
  * sending one request at a time (so a user's writes never race each other) with a pause in
  * between, to whichever gateway pod is next, as a round-robin load balancer would. Every
- * answer is recorded; a 2xx write adds the events CONTRACT section 4 promises for it.
+ * answer is recorded; a 2xx write adds the events docs/api.md promises for it.
  */
 
 export type WriteKind = 'create' | 'complete' | 'rename' | 'delete';
@@ -34,16 +34,94 @@ export interface UncertainWrite {
   title?: string;
 }
 
-/** The pods behind the "load balancer"; an entry can be replaced (a restarted pod). */
-export class Pods {
-  private cursor = 0;
-  constructor(readonly urls: string[]) {}
+/**
+ * The readiness probe of deploy/k8s/base/gateway/deployment.yaml: every 5 s, 3 s timeout, out
+ * of the endpoints after 2 failures in a row, back after 1 success.
+ */
+export const READINESS_PROBE = { periodMs: 5_000, timeoutMs: 3_000, failureThreshold: 2 };
 
-  next(): string {
-    this.cursor = (this.cursor + 1) % this.urls.length;
-    return this.urls[this.cursor];
+/**
+ * The "load balancer" in front of the gateway pods: round robin over the pods whose readiness
+ * probe passes, as a Kubernetes Service's endpoints (and the GCLB's health check) follow
+ * readiness. With no ready pod it has nowhere to send a request and answers 502 itself, as the
+ * GCLB does. A pod that starts terminating leaves at once (`remove`), as the endpoints drop a
+ * terminating pod; a new pod enters after its first passing probe.
+ */
+export class Pods {
+  private readonly pods = new Map<string, { ready: boolean; failures: number }>();
+  private cursor = 0;
+  private timer?: NodeJS.Timeout;
+  private probing?: Promise<void>;
+
+  constructor(urls: string[]) {
+    for (const url of urls) this.pods.set(url, { ready: true, failures: 0 });
+  }
+
+  get urls(): string[] {
+    return [...this.pods.keys()];
+  }
+
+  /** The next ready pod, or undefined when none is. */
+  next(): string | undefined {
+    const ready = [...this.pods].filter(([, pod]) => pod.ready).map(([url]) => url);
+    if (ready.length === 0) return undefined;
+    this.cursor = (this.cursor + 1) % ready.length;
+    return ready[this.cursor];
+  }
+
+  get readyCount(): number {
+    return [...this.pods.values()].filter((pod) => pod.ready).length;
+  }
+
+  add(url: string): void {
+    this.pods.set(url, { ready: false, failures: 0 });
+    void this.probe(url);
+  }
+
+  remove(url: string): void {
+    this.pods.delete(url);
+  }
+
+  start(): void {
+    const round = () => {
+      this.probing = Promise.all(this.urls.map((url) => this.probe(url))).then(() => {
+        if (this.timer) this.timer = setTimeout(round, READINESS_PROBE.periodMs);
+      });
+    };
+    this.timer = setTimeout(round, READINESS_PROBE.periodMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.probing;
+  }
+
+  private async probe(url: string): Promise<void> {
+    const passed = await fetch(`${url}/health/ready`, {
+      signal: AbortSignal.timeout(READINESS_PROBE.timeoutMs),
+    }).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    const pod = this.pods.get(url);
+    if (!pod) return;
+    if (passed) {
+      pod.ready = true;
+      pod.failures = 0;
+    } else if (++pod.failures >= READINESS_PROBE.failureThreshold) {
+      pod.ready = false;
+    }
   }
 }
+
+/** The balancer's own answer when no gateway is ready. */
+const NO_READY_POD: HttpOutcome = {
+  kind: 'response',
+  status: 502,
+  body: { message: 'no ready gateway' },
+  setCookie: [],
+};
 
 const SESSION_COOKIE = 'taskit.sid';
 const PASSWORD = 'chaos horse battery staple';
@@ -93,10 +171,16 @@ export class SimUser {
     body?: unknown,
   ): Promise<{ outcome: HttpOutcome; record: OpRecord }> {
     const start = Date.now();
-    let outcome: HttpOutcome = { kind: 'refused', code: 'no pod' };
-    let pod = '';
-    for (let attempt = 0; attempt < this.load.pods.urls.length; attempt += 1) {
-      pod = this.load.pods.next();
+    let outcome: HttpOutcome = NO_READY_POD;
+    let pod = 'balancer';
+    for (let attempt = 0; attempt < this.load.pods.readyCount; attempt += 1) {
+      const next = this.load.pods.next();
+      if (next === undefined) {
+        outcome = NO_READY_POD;
+        pod = 'balancer';
+        break;
+      }
+      pod = next;
       outcome = await send(pod, method, path, { body, cookie: this.cookie, csrf: this.csrf });
       if (outcome.kind !== 'refused') break;
     }

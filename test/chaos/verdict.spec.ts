@@ -13,6 +13,8 @@ function passing(overrides: Partial<ChaosEntry> = {}): ChaosEntry {
     lost: 0,
     duplicates: 0,
     recovered_s: 8.7,
+    balancer: 'readiness',
+    no_ready_gateway: 0,
     http_503: 0,
     http_401: 0,
     http_other_4xx: 0,
@@ -32,14 +34,37 @@ describe('chaos verdict', () => {
   it('passes a scenario that met every goal, 503s and a recovery at the bound included', () => {
     expect(scenarioProblems(passing())).toEqual([]);
     expect(
-      scenarioProblems(passing({ http_5xx: 15, http_503: 15, recovered_s: RECOVERY_BOUND_S })),
+      scenarioProblems(
+        passing({
+          scenario: 'mongo-outage',
+          http_5xx: 25,
+          http_503: 15,
+          no_ready_gateway: 10,
+          recovered_s: RECOVERY_BOUND_S,
+        }),
+      ),
     ).toEqual([]);
+  });
+
+  it('fails a broker restart with any 5xx: the gateways must stay ready and serve', () => {
+    expect(scenarioProblems(passing({ http_5xx: 3, no_ready_gateway: 3 }))).toEqual([
+      'answered 3 5xx',
+    ]);
   });
 
   it.each<[string, Partial<ChaosEntry>, string]>([
     ['loses an event', { lost: 1, events_in_influx_worker: 1330 }, 'lost 1 event(s)'],
     ['duplicates an event', { duplicates: 2 }, 'duplicated 2 event(s)'],
-    ['answers a 500', { http_5xx: 4, http_503: 3 }, 'answered 1 5xx other than 503'],
+    [
+      'answers a 500 while MongoDB is away',
+      { scenario: 'mongo-outage', http_5xx: 4, http_503: 3 },
+      'answered 1 5xx other than 503',
+    ],
+    [
+      'was not routed by readiness',
+      { balancer: 'round-robin' as 'readiness' },
+      'requests were not routed by readiness',
+    ],
     [
       'drops a request it accepted',
       { dropped_connections: 1 },

@@ -3,14 +3,33 @@ import type { ChaosEntry } from './scenarios';
 /** Longest `recovered_s` a scenario may take (README, Reliability: the goal of the fault runs). */
 export const RECOVERY_BOUND_S = 15;
 
+/**
+ * Faults that leave every gateway able to serve (docs/operations.md, Readiness): the broker's
+ * and InfluxDB's outages are absorbed by the outbox and the queues, so the gateways stay
+ * ready and no request may get a 5xx.
+ */
+export const SERVED_THROUGHOUT = [
+  'broker-restart',
+  'worker-kill',
+  'influx-outage',
+  'gateway-sigterm',
+  'poison',
+];
+
 /** What is wrong with one scenario's result; empty when it met every goal. */
 export function scenarioProblems(entry: ChaosEntry): string[] {
   if (entry.notes.startsWith('FAILED')) return [`did not run to its end (${entry.notes})`];
   const problems: string[] = [];
   if (entry.lost > 0) problems.push(`lost ${entry.lost} event(s)`);
   if (entry.duplicates > 0) problems.push(`duplicated ${entry.duplicates} event(s)`);
-  const other5xx = entry.http_5xx - entry.http_503;
-  if (other5xx > 0) problems.push(`answered ${other5xx} 5xx other than 503`);
+  if (entry.balancer !== 'readiness') problems.push('requests were not routed by readiness');
+  if (SERVED_THROUGHOUT.includes(entry.scenario)) {
+    if (entry.http_5xx > 0) problems.push(`answered ${entry.http_5xx} 5xx`);
+  } else {
+    // While MongoDB or Redis is away: the gateways' 503, or the balancer's 502 once none is ready.
+    const other5xx = entry.http_5xx - entry.http_503 - entry.no_ready_gateway;
+    if (other5xx > 0) problems.push(`answered ${other5xx} 5xx other than 503`);
+  }
   if (entry.dropped_connections > 0) {
     problems.push(`dropped ${entry.dropped_connections} request(s) without an answer`);
   }

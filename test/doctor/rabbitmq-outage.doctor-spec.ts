@@ -8,7 +8,7 @@ import { startService, type RunningProcess } from '../support/processes';
 import { REPO_ROOT } from '../support/test-environment';
 
 it('exits 2 when it cannot run (an unknown argument)', async () => {
-  const entry = join(REPO_ROOT, 'dist', 'apps', 'gateway', 'src', 'doctor', 'main.js');
+  const entry = join(REPO_ROOT, 'dist', 'apps', 'doctor', 'src', 'main.js');
   const code = await new Promise<number>((resolve) =>
     execFile(process.execPath, [entry, '--jsn'], (error) =>
       resolve(error ? Number((error as { code?: unknown }).code) : 0),

@@ -11,7 +11,7 @@ import {
   traceWhen,
   tracingSettings,
 } from '../support/jaeger';
-import { outboxState } from '../support/pipeline';
+import { metricValue, outboxState } from '../support/pipeline';
 import { createPrivateStack, PrivateRabbitMq } from '../support/private-servers';
 import { startService, type RunningProcess } from '../support/processes';
 
@@ -48,7 +48,12 @@ describe('fault: RabbitMQ away between a change and its publish, traced', () => 
 
     await rabbitmq.stopApp();
     await eventually(async () => {
-      expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(503);
+      expect(
+        await metricValue(
+          gateway.url,
+          'taskit_dependency_up{dependency="rabbitmq",required="false"}',
+        ),
+      ).toBe(0);
     }, 15_000);
     const traceId = await tracedRequest(gateway, (headers) =>
       api.patch(`/api/tasks/${created.body.id}`, { done: true }, { headers }),

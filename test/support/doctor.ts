@@ -44,7 +44,7 @@ export function doctorEnvironment(
 
 /** Runs the built doctor (`npm test` builds dist) with exactly `env`, always with --json. */
 export function runDoctor(env: Record<string, string>, ...args: string[]): Promise<DoctorRun> {
-  const entry = join(REPO_ROOT, 'dist', 'apps', 'gateway', 'src', 'doctor', 'main.js');
+  const entry = join(REPO_ROOT, 'dist', 'apps', 'doctor', 'src', 'main.js');
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -26,7 +26,7 @@ import {
 } from './services.mts';
 import { FERRETDB, INFLUXDB, JAEGER, TELEGRAF } from './versions.mts';
 
-const DOCTOR_ENTRY = 'dist/apps/gateway/src/doctor/main.js';
+const DOCTOR_ENTRY = 'dist/apps/doctor/src/main.js';
 
 /** Jest projects that run only on request (`npm run chaos`), never in `npm test`. */
 const ON_REQUEST_PROJECTS = ['chaos'];

@@ -1,12 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { MongooseModule } from '@nestjs/mongoose';
 import { settingsModule } from '@taskit/config';
 import { AmqpModule, RabbitMqHealthIndicator } from '@taskit/messaging';
 import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observability';
 import { AuthModule } from './auth/auth.module';
 import type { GatewayEnvironment } from './config/gateway-environment';
-import { MongoHealthIndicator } from './health/mongodb.health';
+import { MongoDbModule } from './mongodb/mongodb.module';
+import { MongoHealthIndicator } from './mongodb/mongodb.health';
 import { OutboxModule } from './outbox/outbox.module';
 import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
@@ -24,15 +23,7 @@ export class AppModule {
       imports: [
         settingsModule(env),
         structuredLogging('gateway', env.LOG_LEVEL),
-        MongooseModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<GatewayEnvironment, true>) => ({
-            uri: config.get('MONGODB_URI', { infer: true }),
-            serverSelectionTimeoutMS: 5_000,
-            maxPoolSize: config.get('MONGODB_MAX_POOL_SIZE', { infer: true }),
-            autoIndex: true,
-          }),
-        }),
+        MongoDbModule,
         RedisModule,
         SessionModule,
         AuthModule,

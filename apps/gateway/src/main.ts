@@ -8,11 +8,9 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureGateway } from './bootstrap';
 import { GatewayEnvironment } from './config/gateway-environment';
-import { installClosedSocketGuard } from './mongodb/closed-socket-guard';
 
 async function bootstrap(): Promise<void> {
   const env = loadEnvironmentOrExit(GatewayEnvironment);
-  installClosedSocketGuard();
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
     bufferLogs: true,
   });

@@ -1,6 +1,9 @@
 import { request as httpRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { DEPENDENCY_CHECK_CACHE_MS } from '@taskit/observability';
+import { registeredClient } from '../../../test/support/api-client';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
+import { metricValue } from '../../../test/support/pipeline';
 import {
   freePort,
   serviceEnvironment,
@@ -26,6 +29,50 @@ function responseOf(socket: Socket): Promise<string> {
     socket.once('end', () => resolve(text));
     socket.once('error', reject);
   });
+}
+
+/**
+ * A TCP relay to Redis that counts the PING commands passing through it and can stall
+ * (keep the connections open, forward nothing), as a Redis that stopped answering would.
+ */
+class RedisRelay {
+  pings = 0;
+  stalled = false;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(target: string): Promise<RedisRelay> {
+    const { hostname, port } = new URL(target);
+    const server = createServer();
+    const relay = new RedisRelay(server);
+    server.on('connection', (client) => {
+      const upstream = connect(Number(port), hostname);
+      for (const socket of [client, upstream]) {
+        relay.sockets.add(socket);
+        socket.on('error', () => client.destroy());
+        socket.on('close', () => upstream.destroy());
+      }
+      client.on('data', (chunk: Buffer) => {
+        relay.pings += chunk.toString('latin1').match(/\r\nPING\r\n/gi)?.length ?? 0;
+        if (!relay.stalled) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => {
+        if (!relay.stalled) client.write(chunk);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return relay;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
 }
 
 /** Resolves once a new connection to `port` is refused (the listener is closed). */
@@ -54,14 +101,89 @@ describe('gateway process: configuration, health and metrics', () => {
     await stack.cleanup();
   });
 
-  it('reports each dependency on /health/ready', async () => {
+  it('answers /health/ready with the status only, and each dependency in the metrics', async () => {
     const response = await fetch(`${gateway.url}/health/ready`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      status: 'ok',
-      checks: { mongodb: { status: 'up' }, redis: { status: 'up' }, rabbitmq: { status: 'up' } },
-    });
+    expect(await response.json()).toEqual({ status: 'ok' });
     expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
+    for (const [dependency, required] of [
+      ['mongodb', true],
+      ['redis', true],
+      ['rabbitmq', false],
+    ]) {
+      expect(
+        await metricValue(
+          gateway.url,
+          `taskit_dependency_up{dependency="${dependency}",required="${required}"}`,
+        ),
+      ).toBe(1);
+    }
+  });
+
+  it('stays ready while RabbitMQ is unreachable: degraded, no error text, the metrics say which', async () => {
+    const brokerPort = await freePort();
+    const env = serviceEnvironment(stack, await freePort(), {
+      RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${brokerPort}`,
+    });
+    const withoutBroker = spawnService('gateway', env);
+    try {
+      await waitFor('the gateway without a broker to answer', async () => {
+        if (!withoutBroker.isRunning) throw new Error(withoutBroker.output);
+        return (
+          (await fetch(`${withoutBroker.url}/health/live`).catch(() => undefined))?.ok === true
+        );
+      });
+      const response = await fetch(`${withoutBroker.url}/health/ready`);
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(JSON.parse(text)).toEqual({ status: 'degraded' });
+      expect(text).not.toContain(String(brokerPort));
+      expect(
+        await metricValue(
+          withoutBroker.url,
+          'taskit_dependency_up{dependency="rabbitmq",required="false"}',
+        ),
+      ).toBe(0);
+      // It serves: a sign-up and a task are written, their events wait in the outbox.
+      const api = await registeredClient(withoutBroker.url, 'nobroker');
+      expect((await api.post('/api/tasks', { title: 'kept for later' })).status).toBe(201);
+      // The reason goes to the log, not to the public.
+      expect(withoutBroker.output).toContain('rabbitmq degraded: not connected');
+    } finally {
+      await withoutBroker.stop();
+    }
+  });
+
+  it('checks Redis at most about once a second under a burst of probes, and answers within the probe deadline while Redis stalls', async () => {
+    const relay = await RedisRelay.start(stack.redisUrl);
+    const env = serviceEnvironment(stack, await freePort(), { REDIS_URL: relay.url });
+    const behindRelay = spawnService('gateway', env);
+    try {
+      await waitFor('the gateway behind the relay to be ready', async () => {
+        if (!behindRelay.isRunning) throw new Error(behindRelay.output);
+        return (await fetch(`${behindRelay.url}/health/ready`).catch(() => undefined))?.ok === true;
+      });
+      const before = relay.pings;
+      const burst = await Promise.all(
+        Array.from({ length: 200 }, () => fetch(`${behindRelay.url}/health/ready`)),
+      );
+      expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
+      // The connection watchdog pings once a second too; 200 unshared checks would add 200.
+      expect(relay.pings - before).toBeLessThan(10);
+
+      relay.stalled = true;
+      // Past the cached result of the burst: the next probe runs a check that meets the stall.
+      await new Promise((resolve) => setTimeout(resolve, DEPENDENCY_CHECK_CACHE_MS + 200));
+      // A Kubernetes probe with timeoutSeconds 3 gets its answer, whatever Redis does.
+      const stalled = await fetch(`${behindRelay.url}/health/ready`, {
+        signal: AbortSignal.timeout(3_000),
+      });
+      expect(stalled.status).toBe(503);
+      expect(await stalled.json()).toEqual({ status: 'error' });
+    } finally {
+      await behindRelay.stop();
+      await relay.stop();
+    }
   });
 
   it('echoes a well-formed request id and replaces a forged one', async () => {
@@ -124,7 +246,7 @@ describe('gateway process: configuration, health and metrics', () => {
     probe.write('Connection: close\r\n\r\n');
     const probeText = await probeResponse;
     expect(probeText).toMatch(/^HTTP\/1\.1 503 /);
-    expect(probeText).toContain('"status":"error"');
+    expect(probeText).toContain('{"status":"shutting_down"}');
 
     registration.end(body.slice(half));
     const answer = await registered;

@@ -7,7 +7,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { connect, type AmqpConnectionManager } from 'amqp-connection-manager';
-import type { HealthIndicator } from '@taskit/observability';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import type { DependencyIndicator } from '@taskit/observability';
 
 /** The process's one RabbitMQ connection; it reconnects by itself after a broker restart. */
 export const AMQP_CONNECTION = Symbol('AMQP_CONNECTION');
@@ -27,16 +28,26 @@ class AmqpConnectionCloser implements OnApplicationShutdown {
   }
 }
 
+/**
+ * Optional in both services (docs/operations.md, Readiness): while the broker is away the
+ * gateway's events wait in the outbox and the worker's in the queue, so the pods keep serving
+ * and report `degraded`. The connection's own state, no round trip: heartbeats keep it current.
+ */
 @Injectable()
-export class RabbitMqHealthIndicator implements HealthIndicator {
+export class RabbitMqHealthIndicator implements DependencyIndicator {
   readonly name = 'rabbitmq';
+  readonly required = false;
 
-  constructor(@Inject(AMQP_CONNECTION) private readonly connection: AmqpConnectionManager) {}
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(AMQP_CONNECTION) private readonly connection: AmqpConnectionManager,
+  ) {}
 
-  check(): Promise<void> {
-    return this.connection.isConnected()
-      ? Promise.resolve()
-      : Promise.reject(new Error('not connected'));
+  check() {
+    const session = this.health.check(this.name);
+    return Promise.resolve(
+      this.connection.isConnected() ? session.up() : session.down('not connected'),
+    );
   }
 }
 

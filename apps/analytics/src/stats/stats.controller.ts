@@ -7,7 +7,7 @@ import { SummaryService } from './summary.service';
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The analytics RPC over queue analytics.rpc (CONTRACT section 5). */
+/** The analytics RPC over queue analytics.rpc (docs/api.md). */
 @Controller()
 export class StatsController {
   private readonly logger = new Logger(StatsController.name);

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { InfluxDB } from '@influxdata/influxdb-client';
+import { targetOfBucket } from '@taskit/influx';
 import type { AnalyticsEnvironment } from '../config/analytics-environment';
-import { INFLUX_CLIENT } from '../influx/influx.module';
 import { StatsController } from './stats.controller';
 import { SummaryService } from './summary.service';
 
@@ -11,12 +10,14 @@ import { SummaryService } from './summary.service';
   providers: [
     {
       provide: SummaryService,
-      inject: [INFLUX_CLIENT, ConfigService],
-      useFactory: (influx: InfluxDB, config: ConfigService<AnalyticsEnvironment, true>) =>
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AnalyticsEnvironment, true>) =>
         new SummaryService(
-          influx,
-          config.get('INFLUX_ORG', { infer: true }),
-          config.get('INFLUX_BUCKET', { infer: true }),
+          targetOfBucket(
+            config.get('INFLUX_URL', { infer: true }),
+            config.get('INFLUX_TOKEN', { infer: true }),
+            config.get('INFLUX_BUCKET', { infer: true }),
+          ),
         ),
     },
   ],

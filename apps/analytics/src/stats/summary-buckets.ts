@@ -13,7 +13,7 @@ export const RANGE_BUCKETS: Record<
 
 /**
  * The buckets of a range at `nowMs`, aligned to multiples of the width since the epoch (as
- * Flux's window() aligns them; 1d buckets start at midnight UTC). The last one holds now.
+ * InfluxQL's GROUP BY time() aligns them; 1d buckets start at midnight UTC). The last one holds now.
  */
 export function bucketStarts(range: SummaryRange, nowMs: number): number[] {
   const { everyMs, buckets } = RANGE_BUCKETS[range];

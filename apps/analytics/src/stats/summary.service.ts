@@ -1,4 +1,3 @@
-import type { InfluxDB } from '@influxdata/influxdb-client';
 import {
   TASK_EVENTS_MEASUREMENT,
   TaskEventFields,
@@ -6,45 +5,37 @@ import {
   type Summary,
   type SummaryRange,
 } from '@taskit/contracts';
+import {
+  duration,
+  identifier,
+  influxql,
+  queryInfluxQl,
+  rowsOf,
+  type InfluxQlTarget,
+} from '@taskit/influx';
 import { assembleSummary, bucketStarts, RANGE_BUCKETS, type WindowRow } from './summary-buckets';
 
-/** A Flux string literal. */
-function fluxString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** Answers `analytics.summary` from the worker's points of one user (CONTRACT section 6). */
+/** Answers `analytics.summary` from the worker's points of one user (docs/api.md), in InfluxQL. */
 export class SummaryService {
-  constructor(
-    private readonly influx: InfluxDB,
-    private readonly org: string,
-    private readonly bucket: string,
-  ) {}
+  constructor(private readonly influx: InfluxQlTarget) {}
 
   query(userId: string, range: SummaryRange, starts: number[]): string {
     const { every, everyMs } = RANGE_BUCKETS[range];
-    const start = new Date(starts[0]).toISOString();
-    const stop = new Date(starts[starts.length - 1] + everyMs).toISOString();
-    return `from(bucket: ${fluxString(this.bucket)})
-  |> range(start: ${start}, stop: ${stop})
-  |> filter(fn: (r) => r._measurement == ${fluxString(TASK_EVENTS_MEASUREMENT)} and r._field == ${fluxString(TaskEventFields.count)})
-  |> filter(fn: (r) => r.${TaskEventTags.source} == "worker" and r.${TaskEventTags.userId} == ${fluxString(userId)})
-  |> filter(fn: (r) => not exists r.${TaskEventTags.probe})
-  |> group(columns: [${fluxString(TaskEventTags.type)}])
-  |> window(every: ${every})
-  |> sum()
-  |> keep(columns: ["_start", ${fluxString(TaskEventTags.type)}, "_value"])`;
+    const start = new Date(starts[0]);
+    const stop = new Date(starts[starts.length - 1] + everyMs);
+    const tag = (name: string) => identifier(name);
+    // `probe = ''` matches the points without the probe tag (the doctor's probes have it).
+    return influxql`SELECT sum(${identifier(TaskEventFields.count)}) FROM ${identifier(TASK_EVENTS_MEASUREMENT)} WHERE ${tag(TaskEventTags.source)} = ${'worker'} AND ${tag(TaskEventTags.userId)} = ${userId} AND ${tag(TaskEventTags.probe)} = ${''} AND time >= ${start} AND time < ${stop} GROUP BY time(${duration(every)}), ${tag(TaskEventTags.type)} fill(none)`;
   }
 
   async summary(userId: string, range: SummaryRange, nowMs = Date.now()): Promise<Summary> {
     const starts = bucketStarts(range, nowMs);
-    const rows = await this.influx
-      .getQueryApi(this.org)
-      .collectRows<WindowRow>(this.query(userId, range, starts), (values, meta) => ({
-        start: String(values[meta.column('_start').index]),
-        type: String(values[meta.column(TaskEventTags.type).index]),
-        value: Number(values[meta.column('_value').index]),
-      }));
+    const series = await queryInfluxQl(this.influx, this.query(userId, range, starts));
+    const rows: WindowRow[] = rowsOf(series).map((row) => ({
+      start: new Date(Number(row.time)).toISOString(),
+      type: String(row[TaskEventTags.type]),
+      value: Number(row.sum),
+    }));
     return assembleSummary(range, starts, rows);
   }
 }

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Socket } from 'node:net';
 import { mongo } from 'mongoose';
 import {
   driverConnectionClass,
+  driverVersion,
+  GUARDED_DRIVER_VERSION,
   installClosedSocketGuard,
   type ConnectionClass,
   type DriverConnection,
@@ -51,6 +55,18 @@ describe('closed-socket guard of the MongoDB driver', () => {
     expect(errors.map((e) => e.message)).toEqual([
       'connection <monitor> to 127.0.0.1:27017 closed',
     ]);
+  });
+
+  it('runs on the pinned driver only: package.json overrides mongodb to the guarded version', () => {
+    expect(driverVersion()).toBe(GUARDED_DRIVER_VERSION);
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')) as {
+      overrides: Record<string, string>;
+    };
+    expect(pkg.overrides.mongodb).toBe(GUARDED_DRIVER_VERSION);
+    const Other = { prototype: Object.create(driverConnectionClass().prototype) };
+    expect(() => installClosedSocketGuard(Other, '7.8.1')).toThrow(
+      /written for mongodb 7\.8\.0, found 7\.8\.1/,
+    );
   });
 
   it('refuses to start on a driver whose writeCommand changed', () => {

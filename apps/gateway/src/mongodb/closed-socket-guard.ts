@@ -13,10 +13,23 @@ export interface DriverConnection {
 
 export type ConnectionClass = { prototype: DriverConnection };
 
-/** The driver that Mongoose loads (its own copy), not whichever `mongodb` a resolver finds. */
+/**
+ * The one driver release the guard was read against; package.json's `overrides` pins it. Another
+ * version stops the start-up until someone reads its Connection again (docs/adr/driver-guard.md).
+ */
+export const GUARDED_DRIVER_VERSION = '7.8.0';
+
+function fromMongoose(): NodeJS.Require {
+  // The driver that Mongoose loads (its own copy), not whichever `mongodb` a resolver finds.
+  return createRequire(require.resolve('mongoose'));
+}
+
+export function driverVersion(): string {
+  return (fromMongoose()('mongodb/package.json') as { version: string }).version;
+}
+
 export function driverConnectionClass(): ConnectionClass {
-  const fromMongoose = createRequire(require.resolve('mongoose'));
-  return (fromMongoose('mongodb/lib/cmap/connection') as { Connection: ConnectionClass })
+  return (fromMongoose()('mongodb/lib/cmap/connection') as { Connection: ConnectionClass })
     .Connection;
 }
 
@@ -25,7 +38,7 @@ const guarded = new WeakSet<object>();
 
 /**
  * Works around a hang in the MongoDB Node driver (7.8.0, unchanged in 7.9.1) that left a
- * gateway without MongoDB for good after the server restarted (README, "Reliability").
+ * gateway without MongoDB for good after the server restarted (docs/adr/driver-guard.md).
  *
  * `Connection.writeCommand` writes to the socket and, when `socket.write` returns false, waits
  * for 'drain' or 'error'. A socket that is already destroyed, while the driver has not yet
@@ -40,8 +53,15 @@ const guarded = new WeakSet<object>();
  */
 export function installClosedSocketGuard(
   Connection: ConnectionClass = driverConnectionClass(),
+  version: string = driverVersion(),
 ): void {
   if (guarded.has(Connection.prototype)) return;
+  if (version !== GUARDED_DRIVER_VERSION) {
+    throw new Error(
+      `closed-socket guard: written for mongodb ${GUARDED_DRIVER_VERSION}, found ${version}: ` +
+        'check whether the hang is fixed or the guard still fits (docs/adr/driver-guard.md)',
+    );
+  }
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its connection below
   const writeCommand = Connection.prototype.writeCommand;
   // A driver without this method changed its internals: fail at start, not at the next outage.

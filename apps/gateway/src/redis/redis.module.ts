@@ -7,7 +7,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { HealthIndicator } from '@taskit/observability';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { boundedAttempt, type DependencyIndicator } from '@taskit/observability';
 import { createClient, type RedisClientType } from 'redis';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 
@@ -56,15 +57,24 @@ class RedisClientCloser implements OnApplicationShutdown {
   }
 }
 
+/** Required: every signed-in request reads its session from Redis (docs/operations.md). */
 @Injectable()
-export class RedisHealthIndicator implements HealthIndicator {
+export class RedisHealthIndicator implements DependencyIndicator {
   readonly name = 'redis';
+  readonly required = true;
 
-  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+  ) {}
 
-  async check(): Promise<void> {
-    if (!this.client.isReady) throw new Error('not connected');
-    await this.client.ping();
+  check() {
+    return boundedAttempt(
+      this.health.check(this.name).attempt(async () => {
+        if (!this.client.isReady) throw new Error('not connected');
+        await this.client.ping();
+      }),
+    );
   }
 }
 

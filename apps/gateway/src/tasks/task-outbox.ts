@@ -21,7 +21,7 @@ export interface OutboxFields {
   outboxSince?: Date;
 }
 
-export const TASKS_COLLECTION = 'tasks';
+export { TASKS_COLLECTION } from '@taskit/contracts';
 
 /**
  * Unpublished events one task document may hold (docs/limits.md). Only a long broker outage

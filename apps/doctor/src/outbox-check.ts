@@ -1,4 +1,4 @@
-import { TASKS_COLLECTION } from '../tasks/task-outbox';
+import { TASKS_COLLECTION } from '@taskit/contracts';
 import { mongo } from 'mongoose';
 import { errorMessage, fail, fetchWithin, pass, type Check } from './check';
 import { labelOf, parseMetrics } from './metrics-text';

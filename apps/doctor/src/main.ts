@@ -1,6 +1,6 @@
 /**
- * `npm run doctor [-- --json] [-- --probe]` (CONTRACT section 11), also built into the
- * gateway image: `kubectl -n taskit exec deploy/gateway -- node dist/apps/gateway/src/doctor/main.js`.
+ * `npm run doctor [-- --json] [-- --probe]` (docs/operations.md, The doctor), also built into the
+ * gateway image: `kubectl -n taskit exec deploy/gateway -- node dist/apps/doctor/src/main.js`.
  * Exit 0 when every hop is healthy, 1 when any is broken, 2 when it could not run.
  */
 import { errorMessage } from './check';

@@ -8,7 +8,8 @@ import {
   type EventSource,
 } from '@taskit/contracts';
 import { errorMessage, fail, fetchWithin, pass, type Check } from './check';
-import { fluxQuery, fluxString, InfluxError } from './influx';
+import { identifier, influxql, InfluxQlError } from '@taskit/influx';
+import { influxRows } from './influx';
 import { labelOf, scrape } from './metrics-text';
 import type { QueueFigures } from './rabbitmq-check';
 import type { DoctorSettings } from './settings';
@@ -35,19 +36,14 @@ async function workerWriteFailures(analyticsUrl: string | undefined): Promise<nu
 export async function pointsPerSource(
   settings: DoctorSettings,
 ): Promise<Record<EventSource, number>> {
-  const rows = await fluxQuery(
+  const rows = await influxRows(
     settings,
-    `from(bucket: ${fluxString(settings.influxBucket)})
-  |> range(start: -1h)
-  |> filter(fn: (r) => r._measurement == ${fluxString(TASK_EVENTS_MEASUREMENT)} and r._field == ${fluxString(TaskEventFields.count)})
-  |> filter(fn: (r) => not exists r.${TaskEventTags.probe})
-  |> group(columns: [${fluxString(TaskEventTags.source)}])
-  |> count()`,
+    influxql`SELECT count(${identifier(TaskEventFields.count)}) FROM ${identifier(TASK_EVENTS_MEASUREMENT)} WHERE ${identifier(TaskEventTags.probe)} = ${''} AND time > now() - 1h GROUP BY ${identifier(TaskEventTags.source)}`,
   );
   const counts: Record<EventSource, number> = { worker: 0, telegraf: 0 };
   for (const row of rows) {
     const source = row[TaskEventTags.source] as EventSource;
-    if (EVENT_SOURCES.includes(source)) counts[source] = Number(row._value);
+    if (EVENT_SOURCES.includes(source)) counts[source] = Number(row.count);
   }
   return counts;
 }
@@ -82,7 +78,7 @@ export async function checkInflux(
   try {
     counts = await pointsPerSource(settings);
   } catch (error) {
-    if (error instanceof InfluxError && error.isMissingBucket) {
+    if (error instanceof InfluxQlError && error.isMissingDatabase) {
       checks.push(
         fail(
           'influxdb',
@@ -97,7 +93,7 @@ export async function checkInflux(
           'influxdb',
           'bucket',
           `query failed: ${errorMessage(error)}`,
-          'Check INFLUX_TOKEN and INFLUX_ORG (InfluxDB 1.8 needs flux-enabled = true).',
+          'Check INFLUX_TOKEN, and that INFLUX_BUCKET has a database mapping for InfluxQL (InfluxDB 2.x: influx v1 dbrp list).',
         ),
       );
     }

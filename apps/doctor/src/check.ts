@@ -2,7 +2,7 @@
 export const HOPS = ['settings', 'health', 'outbox', 'rabbitmq', 'influxdb', 'probe'] as const;
 export type Hop = (typeof HOPS)[number];
 
-/** One verdict (CONTRACT section 11): `hint` names the likely cause and the next command. */
+/** One verdict (docs/operations.md, The doctor): `hint` names the likely cause and the next command. */
 export interface Check {
   hop: Hop;
   name: string;

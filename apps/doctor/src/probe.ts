@@ -15,7 +15,8 @@ import {
 } from '@taskit/contracts';
 import { connect } from 'amqplib';
 import { errorMessage, fail, pass, type Check } from './check';
-import { fluxQuery, fluxString } from './influx';
+import { identifier, influxql } from '@taskit/influx';
+import { influxRows } from './influx';
 import type { DoctorSettings } from './settings';
 
 const HINT: Record<EventSource, string> = {
@@ -67,14 +68,10 @@ async function publish(settings: DoctorSettings, event: TaskEvent): Promise<void
 }
 
 async function sourcesHolding(settings: DoctorSettings, event: TaskEvent): Promise<EventSource[]> {
-  const rows = await fluxQuery(
+  const tag = (name: string) => identifier(name);
+  const rows = await influxRows(
     settings,
-    `from(bucket: ${fluxString(settings.influxBucket)})
-  |> range(start: -10m)
-  |> filter(fn: (r) => r._measurement == ${fluxString(TASK_EVENTS_MEASUREMENT)} and r.${TaskEventTags.probe} == ${fluxString(PROBE_TAG_VALUE)})
-  |> filter(fn: (r) => r.${TaskEventTags.userId} == ${fluxString(PROBE_USER_ID)} and r._field == ${fluxString(TaskEventFields.eventId)} and r._value == ${fluxString(event.eventId)})
-  |> group(columns: [${fluxString(TaskEventTags.source)}])
-  |> count()`,
+    influxql`SELECT count(${identifier(TaskEventFields.eventId)}) FROM ${identifier(TASK_EVENTS_MEASUREMENT)} WHERE ${tag(TaskEventTags.probe)} = ${PROBE_TAG_VALUE} AND ${tag(TaskEventTags.userId)} = ${PROBE_USER_ID} AND ${identifier(TaskEventFields.eventId)} = ${event.eventId} AND time > now() - 10m GROUP BY ${tag(TaskEventTags.source)}`,
     3_000,
   );
   return rows

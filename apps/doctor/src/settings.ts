@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 /**
- * What the doctor checks against: the services' own variables (CONTRACT section 2), with the
+ * What the doctor checks against: the services' own variables (docs/configuration.md), with the
  * defaults of the `npm run up` stack, plus where the gateway, analytics and Telegraf's config
  * are. `none` as GATEWAY_URL, ANALYTICS_URL or INFLUX_URL skips that hop (inside a pod whose
  * network policies do not reach it).
