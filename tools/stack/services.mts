@@ -432,6 +432,13 @@ function ensureService(
   let ensuring = pending.get(service.name);
   if (ensuring === undefined) {
     ensuring = (async () => {
+      // Ours from an earlier run (its pid alive) counts as running even when a loaded machine
+      // is slow to answer the port probe: a second instance would take over its pid file.
+      if (runningPid(service.name) !== undefined) {
+        await waitUntil(service.name, () => isPortOpen(service.port), 120_000);
+        step(`${service.name}: already running (ours, port ${service.port})`);
+        return;
+      }
       if (await isPortOpen(service.port)) {
         step(`${service.name}: reusing the server on port ${service.port}`);
         return;

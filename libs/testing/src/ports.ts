@@ -35,11 +35,14 @@ export async function waitFor(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Whether something accepts TCP connections on `port` (within 1 s). */
+/**
+ * Whether something accepts TCP connections on `port` (within 3 s: a connection to a listening
+ * port completes at once, but a starved event loop on a loaded machine may see it late).
+ */
 export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
-    socket.setTimeout(1_000);
+    socket.setTimeout(3_000);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
