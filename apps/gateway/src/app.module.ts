@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { MongoHealthIndicator } from './health/mongodb.health';
 import { OutboxModule } from './outbox/outbox.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
 import { StatsModule } from './stats/stats.module';
@@ -35,6 +36,8 @@ export class AppModule {
         }),
         RedisModule,
         SessionModule,
+        // Before AuthModule: its global guard runs first, so refused requests spend no more.
+        RateLimitModule,
         AuthModule,
         TasksModule,
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-gateway' }),

@@ -27,6 +27,7 @@ import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
 import type { SessionUser } from '../session/session-user';
 import { EmptyBodyDto } from '../common/empty-body.dto';
+import { BulkOperation } from '../rate-limit/bulk-operation.decorator';
 import { TaskIdPipe } from '../common/object-id.pipe';
 import {
   CreateTaskDto,
@@ -72,6 +73,7 @@ export class TasksController {
   }
 
   @Post('toggle-all')
+  @BulkOperation()
   @HttpCode(HttpStatus.OK)
   @ApiHeader(CSRF)
   @ApiOkResponse({ type: UpdatedCount })
@@ -85,6 +87,7 @@ export class TasksController {
   }
 
   @Post('clear-completed')
+  @BulkOperation()
   @HttpCode(HttpStatus.OK)
   @ApiHeader(CSRF)
   @ApiOkResponse({ type: DeletedCount })
