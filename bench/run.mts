@@ -16,6 +16,7 @@ import { CPU_PROF, PARTS, PROFILE_DIR, progress, QUICK, SKIP_BUILD } from './lib
 import { nowMs, round } from './lib/stats.mts';
 import { e2ePart } from './parts/e2e.mts';
 import { httpPart } from './parts/http.mts';
+import { neighbourPart } from './parts/neighbour.mts';
 import { pipelinePart } from './parts/pipeline.mts';
 import { writesPart } from './parts/writes.mts';
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   if (PARTS.has('writes')) results.writes = await writesPart();
   if (PARTS.has('pipeline')) results.pipeline = await pipelinePart(telegrafBinary);
   if (PARTS.has('e2e')) results.e2e = await e2ePart();
+  if (PARTS.has('neighbour')) results.neighbour = await neighbourPart(telegrafBinary);
   results.run_seconds = round((nowMs() - started) / 1000);
   results.goals = goals(results);
 

@@ -1,5 +1,5 @@
 /**
- * The run's options and sizes (README, "Performance"): `--only http,writes,pipeline,e2e`
+ * The run's options and sizes (README, "Performance"): `--only http,writes,pipeline,e2e,neighbour`
  * (default all), `--quick`, `--cpu-prof`, `--skip-build`; BENCH_EVENTS, BENCH_E2E_RATE,
  * BENCH_E2E_SECONDS and BENCH_SECONDS override the sizes.
  */
@@ -12,7 +12,9 @@ const flag = (name: string) => args.includes(name);
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const onlyValue = onlyArg?.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf('--only') + 1];
 
-export const PARTS = new Set((onlyArg ? onlyValue : 'http,writes,pipeline,e2e').split(','));
+export const PARTS = new Set(
+  (onlyArg ? onlyValue : 'http,writes,pipeline,e2e,neighbour').split(','),
+);
 export const QUICK = flag('--quick');
 export const CPU_PROF = flag('--cpu-prof');
 export const SKIP_BUILD = flag('--skip-build');
@@ -21,6 +23,16 @@ const envNumber = (name: string, fallback: number) =>
   process.env[name] ? Number(process.env[name]) : fallback;
 
 export const CONFIG = {
+  neighbour: {
+    users: QUICK ? 8 : 20,
+    /** Well under the per-user limit (300 a minute): what a busy person does. */
+    ratePerUserPerS: 2,
+    warmupS: QUICK ? 1 : 3,
+    durationS: envNumber('BENCH_SECONDS', QUICK ? 5 : 20),
+    abuserTasks: envNumber('BENCH_NEIGHBOUR_ABUSER_TASKS', 50),
+    abuserRatePerLoopPerS: 25,
+    drainTimeoutS: 120,
+  },
   http: {
     users: QUICK ? 16 : 64,
     tasksPerUser: 50,
