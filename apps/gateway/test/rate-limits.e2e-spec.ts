@@ -80,7 +80,7 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
       startService('gateway', stack, limits),
       startService('gateway', stack, limits),
     ]);
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([podA?.stop(), podB?.stop()]);
