@@ -26,7 +26,7 @@ export const CONFIG = {
   neighbour: {
     users: QUICK ? 8 : 20,
     /** Well under the per-user limit (300 a minute): what a busy person does. */
-    ratePerUserPerS: 2,
+    ratePerUserPerS: 1,
     warmupS: QUICK ? 1 : 3,
     durationS: envNumber('BENCH_SECONDS', QUICK ? 5 : 20),
     abuserTasks: envNumber('BENCH_NEIGHBOUR_ABUSER_TASKS', 50),

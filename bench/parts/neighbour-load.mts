@@ -95,52 +95,63 @@ class Tally {
   }
 }
 
-/** Calls `step` every 1000/ratePerS ms from a random phase until `endAt` (never two at once). */
-async function paced(ratePerS: number, endAt: number, step: (i: number) => Promise<void>) {
+/**
+ * Open loop: starts `step` every 1000/ratePerS ms from a random phase until `endAt`, whether
+ * or not earlier ones have finished (a slow server does not slow the load down), with at most
+ * `maxInflight` under way; resolves when the last one has finished.
+ */
+async function openLoop(
+  ratePerS: number,
+  endAt: number,
+  maxInflight: number,
+  step: (i: number) => Promise<void>,
+): Promise<void> {
   const period = 1000 / ratePerS;
+  const running = new Set<Promise<void>>();
   let next = nowMs() + Math.random() * period;
   for (let i = 0; ; i++) {
     const wait = next - nowMs();
     if (wait > 0) await sleep(wait);
-    if (nowMs() >= endAt) return;
-    await step(i);
+    if (nowMs() >= endAt) break;
     next += period;
+    if (running.size >= maxInflight) continue;
+    const started = step(i).finally(() => running.delete(started));
+    running.add(started);
   }
+  await Promise.all(running);
 }
 
-/** A person: reads the list, adds a task, completes it, deletes it, over and over. */
+/**
+ * A person: reads the list, adds a task, completes one, deletes one, over and over. A step
+ * whose task is not there yet (its create still under way) reads the list instead.
+ */
 async function normalUser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endAt: number) {
-  let taskId: string | undefined;
-  await paced(job.ratePerS, endAt, async (i) => {
-    switch (i % 4) {
-      case 0:
-        await tally.send(job.url, user, 'GET', '/api/tasks');
-        return;
-      case 1: {
-        const created = await tally.send(
-          job.url,
-          user,
-          'POST',
-          '/api/tasks',
-          JSON.stringify({ title: `neighbour task ${i}` }),
-        );
-        taskId = created.status === 201 ? String(created.json?.id) : undefined;
-        if (taskId) tally.events += 1;
-        return;
+  const created: string[] = [];
+  const completed: string[] = [];
+  const read = async () => {
+    await tally.send(job.url, user, 'GET', '/api/tasks');
+  };
+  await openLoop(job.ratePerS, endAt, 4, async (i) => {
+    const kind = i % 4;
+    if (kind === 1) {
+      const title = JSON.stringify({ title: `neighbour task ${i}` });
+      const answer = await tally.send(job.url, user, 'POST', '/api/tasks', title);
+      if (answer.status !== 201) return;
+      tally.events += 1;
+      created.push(String(answer.json?.id));
+    } else if (kind === 2 && created.length > 0) {
+      const id = created.shift()!;
+      const answer = await tally.send(job.url, user, 'PATCH', `/api/tasks/${id}`, '{"done":true}');
+      if (answer.status !== 200) return;
+      tally.events += 1;
+      completed.push(id);
+    } else if (kind === 3 && completed.length > 0) {
+      const id = completed.shift()!;
+      if ((await tally.send(job.url, user, 'DELETE', `/api/tasks/${id}`)).status === 204) {
+        tally.events += 1;
       }
-      case 2:
-        if (!taskId) return;
-        if (
-          (await tally.send(job.url, user, 'PATCH', `/api/tasks/${taskId}`, '{"done":true}'))
-            .status === 200
-        )
-          tally.events += 1;
-        return;
-      default:
-        if (!taskId) return;
-        if ((await tally.send(job.url, user, 'DELETE', `/api/tasks/${taskId}`)).status === 204)
-          tally.events += 1;
-        taskId = undefined;
+    } else {
+      await read();
     }
   });
 }
@@ -148,13 +159,14 @@ async function normalUser(job: NeighbourJob, user: NeighbourUser, tally: Tally, 
 /** One account at every limit at once: four loops, each far above what its budgets allow. */
 async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endAt: number) {
   const { url } = job;
+  const loop = (step: (i: number) => Promise<void>) => openLoop(job.ratePerS, endAt, 16, step);
   await Promise.all([
     // The largest list it may read, in a loop.
-    paced(job.ratePerS, endAt, async () => {
+    loop(async () => {
       await tally.send(url, user, 'GET', '/api/tasks?limit=500');
     }),
     // Bulk toggles: every task changes, one event each.
-    paced(job.ratePerS, endAt, async (i) => {
+    loop(async (i) => {
       const toggled = await tally.send(
         url,
         user,
@@ -165,19 +177,15 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
       if (toggled.status === 200) tally.events += Number(toggled.json?.updated ?? 0);
     }),
     // Summaries of every range.
-    paced(job.ratePerS, endAt, async (i) => {
+    loop(async (i) => {
       await tally.send(url, user, 'GET', `/api/analytics/summary?range=${RANGES[i % 4]}`);
     }),
     // Bodies beyond the body limit and titles beyond their bound.
-    paced(job.ratePerS, endAt, async (i) => {
-      const created = await tally.send(
-        url,
-        user,
-        'POST',
-        '/api/tasks',
-        i % 2 === 0 ? OVERSIZE_BODY : OVERLONG_TITLE,
-      );
-      if (created.status === 201) tally.events += 1;
+    loop(async (i) => {
+      const body = i % 2 === 0 ? OVERSIZE_BODY : OVERLONG_TITLE;
+      if ((await tally.send(url, user, 'POST', '/api/tasks', body)).status === 201) {
+        tally.events += 1;
+      }
     }),
   ]);
 }

@@ -111,7 +111,7 @@ export async function neighbourPart(telegrafBinary: string) {
   progress(
     `neighbour: ${c.users} normal users at ${c.ratePerUserPerS} req/s each (read, create, complete, delete), warm-up ${c.warmupS} s`,
   );
-  await load('warmup', normalJob(c.warmupS));
+  const warmup = await load('warmup', normalJob(c.warmupS));
   progress(`neighbour: normal users alone, ${c.durationS} s`);
   const alone = await load('alone', normalJob(c.durationS));
   describe('alone', alone);
@@ -131,7 +131,7 @@ export async function neighbourPart(telegrafBinary: string) {
   describe('with abuser', withAbuser);
   describe('abuser', abuser);
 
-  const expected = alone.events + withAbuser.events + abuser.events;
+  const expected = warmup.events + alone.events + withAbuser.events + abuser.events;
   progress(`neighbour: waiting for ${expected} events in InfluxDB from both sources`);
   const { worker, telegraf: fromTelegraf } = await drained(stack, expected, c.drainTimeoutS);
   await gateway.stop('SIGTERM', 15_000);
