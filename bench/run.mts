@@ -17,6 +17,7 @@ import { nowMs, round } from './lib/stats.mts';
 import { cappedListPart } from './parts/capped-list.mts';
 import { e2ePart } from './parts/e2e.mts';
 import { httpPart } from './parts/http.mts';
+import { neighbourPart } from './parts/neighbour.mts';
 import { pipelinePart } from './parts/pipeline.mts';
 import { writesPart } from './parts/writes.mts';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   if (PARTS.has('writes')) results.writes = await writesPart();
   if (PARTS.has('pipeline')) results.pipeline = await pipelinePart(telegrafBinary);
   if (PARTS.has('e2e')) results.e2e = await e2ePart();
+  if (PARTS.has('neighbour')) results.neighbour = await neighbourPart(telegrafBinary);
   // Its figures belong to the noisy-neighbour block, beside that part's.
   if (PARTS.has('capped-list')) {
     results.neighbour = { ...results.neighbour, ...(await cappedListPart()) };

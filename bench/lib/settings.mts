@@ -1,5 +1,5 @@
 /**
- * The run's options and sizes (docs/performance.md): `--only http,writes,pipeline,e2e,capped-list`
+ * The run's options and sizes (docs/performance.md): `--only http,writes,pipeline,e2e,neighbour,capped-list`
  * (default all), `--quick`, `--cpu-prof`, `--skip-build`; BENCH_EVENTS, BENCH_E2E_RATE,
  * BENCH_E2E_SECONDS and BENCH_SECONDS override the sizes.
  */
@@ -13,7 +13,7 @@ const onlyArg = args.find((a) => a.startsWith('--only'));
 const onlyValue = onlyArg?.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf('--only') + 1];
 
 export const PARTS = new Set(
-  (onlyArg ? onlyValue : 'http,writes,pipeline,e2e,capped-list').split(','),
+  (onlyArg ? onlyValue : 'http,writes,pipeline,e2e,neighbour,capped-list').split(','),
 );
 export const QUICK = flag('--quick');
 export const CPU_PROF = flag('--cpu-prof');
@@ -23,6 +23,16 @@ const envNumber = (name: string, fallback: number) =>
   process.env[name] ? Number(process.env[name]) : fallback;
 
 export const CONFIG = {
+  neighbour: {
+    users: QUICK ? 8 : 20,
+    /** Well under the per-user limit (300 a minute): what a busy person does. */
+    ratePerUserPerS: 1,
+    warmupS: QUICK ? 1 : 3,
+    durationS: envNumber('BENCH_SECONDS', QUICK ? 5 : 20),
+    abuserTasks: envNumber('BENCH_NEIGHBOUR_ABUSER_TASKS', 50),
+    abuserRatePerLoopPerS: 25,
+    drainTimeoutS: 120,
+  },
   http: {
     users: QUICK ? 16 : 64,
     tasksPerUser: 50,

@@ -189,6 +189,16 @@ export class PrivateInfluxDb {
     await this.process?.stop('SIGTERM');
   }
 
+  /** Suspends the server (SIGSTOP): its connections stay open and no query is answered. */
+  freeze(): void {
+    this.process?.child.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void {
+    this.process?.child.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.process?.stop('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });

@@ -43,6 +43,11 @@ export const APPS: AppProcess[] = [
       REDIS_URL: SERVICE_URLS.redis,
       RABBITMQ_URL: SERVICE_URLS.rabbitmq,
       OTEL_EXPORTER_OTLP_ENDPOINT: SERVICE_URLS.otlp,
+      // The local stack is where scripts run on purpose (the soak, load tests): API rate
+      // limits out of their way (docs/limits.md).
+      API_RATE_LIMIT_PER_USER: '1000000000',
+      API_RATE_LIMIT_PER_CLIENT: '1000000000',
+      API_RATE_LIMIT_BULK_PER_USER: '1000000000',
     },
   },
   {

@@ -17,9 +17,11 @@ async function bootstrap(): Promise<void> {
   const logger = app.get(Logger);
   app.useLogger(logger);
   // The RPC server (analytics.summary). It asserts analytics.rpc with exactly the options of
-  // the shared topology. Requests are auto-acked (the transport's noAck default): a request
-  // lost in a crash only makes the gateway answer 503 after its timeout. Task events do not
-  // come through here: the ingest module consumes them with manual acks.
+  // the shared topology. Manual acks with a prefetch: RabbitMQ ignores the prefetch of an
+  // auto-ack consumer, so only this bounds the summary queries running at once; the handler
+  // acks once its reply is sent (stats.controller.ts). Requests beyond it wait in the queue
+  // and expire with the gateway's timeout. Task events do not come through here: the ingest
+  // module consumes them with manual acks.
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.RMQ,
@@ -27,7 +29,8 @@ async function bootstrap(): Promise<void> {
         urls: [env.RABBITMQ_URL],
         queue: ANALYTICS_RPC_QUEUE,
         queueOptions: { ...ANALYTICS_RPC_QUEUE_OPTIONS },
-        noAck: true,
+        noAck: false,
+        prefetchCount: env.ANALYTICS_RPC_PREFETCH,
         socketOptions: { heartbeatIntervalInSeconds: 10, reconnectTimeInSeconds: 1 },
       },
     },

@@ -7,6 +7,7 @@ import type { GatewayEnvironment } from './config/gateway-environment';
 import { MongoDbModule } from './mongodb/mongodb.module';
 import { MongoHealthIndicator } from './mongodb/mongodb.health';
 import { OutboxModule } from './outbox/outbox.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
 import { StatsModule } from './stats/stats.module';
@@ -26,6 +27,8 @@ export class AppModule {
         MongoDbModule,
         RedisModule,
         SessionModule,
+        // Before AuthModule: its global guard runs first, so refused requests spend no more.
+        RateLimitModule,
         AuthModule,
         TasksModule,
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-gateway' }),

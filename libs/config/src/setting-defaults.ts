@@ -10,3 +10,15 @@ export const INGEST_DEFAULTS = {
 } as const;
 
 export const DEFAULT_TASK_LIST_CACHE_TTL_SECONDS = 60;
+
+/**
+ * The gateway's API rate limits in production (docs/limits.md): requests per window per
+ * logged-in user, per client address, and bulk operations per user. The benchmark's
+ * noisy-neighbour part runs with exactly these.
+ */
+export const API_RATE_LIMIT_DEFAULTS = {
+  API_RATE_LIMIT_WINDOW_SECONDS: 60,
+  API_RATE_LIMIT_PER_USER: 300,
+  API_RATE_LIMIT_PER_CLIENT: 3_000,
+  API_RATE_LIMIT_BULK_PER_USER: 10,
+} as const;

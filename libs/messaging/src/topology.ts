@@ -22,6 +22,12 @@ import type { Channel } from 'amqplib';
 export const EVENTS_DELIVERY_LIMIT = 20;
 /** Bound of each event queue: beyond it the broker nacks publishes and the outbox waits. */
 export const EVENTS_MAX_LENGTH = 1_000_000;
+/**
+ * Bounds of each dead-letter queue, in messages and bytes (docs/limits.md): beyond either the
+ * oldest dead letters are dropped, so a flood of poison can never stop the event queues.
+ */
+export const DEAD_LETTER_MAX_LENGTH = 100_000;
+export const DEAD_LETTER_MAX_BYTES = 256 * 1024 * 1024;
 
 export type ArgumentValue = string | number | boolean;
 
@@ -69,8 +75,23 @@ function eventsQueue(name: string): QueueSpec {
   };
 }
 
+/**
+ * A bounded DLQ. drop-head rather than reject-publish: with at-least-once dead-lettering a
+ * refused dead letter stays in its source queue and counts against that queue's bound, so a
+ * full DLQ would end in every user's events being refused. What a DLQ keeps is evidence for
+ * an operator (alerted long before it fills), the newest first.
+ */
 function deadLetterQueue(name: string): QueueSpec {
-  return { name, durable: true, arguments: { 'x-queue-type': 'quorum' } };
+  return {
+    name,
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-overflow': 'drop-head',
+      'x-max-length': DEAD_LETTER_MAX_LENGTH,
+      'x-max-length-bytes': DEAD_LETTER_MAX_BYTES,
+    },
+  };
 }
 
 /** The RPC queue, as both the analytics server and the topology declare it. */

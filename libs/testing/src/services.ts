@@ -44,9 +44,20 @@ export function serviceEnvironment(
     REDIS_PREFIX: stack.redisPrefix,
     RABBITMQ_URL: stack.rabbitmqUrl,
     ...influxEnvironment(stack),
+    ...UNMET_RATE_LIMITS,
     ...overrides,
   };
 }
+
+/**
+ * The gateway's API rate limits loosened so far that no suite or benchmark part meets them
+ * (docs/limits.md); the tests of the limits and the bench's neighbour part set their own.
+ */
+export const UNMET_RATE_LIMITS: Record<string, string> = {
+  API_RATE_LIMIT_PER_USER: '1000000000',
+  API_RATE_LIMIT_PER_CLIENT: '1000000000',
+  API_RATE_LIMIT_BULK_PER_USER: '1000000000',
+};
 
 function influxEnvironment(stack: IsolatedStack): Record<string, string> {
   return {

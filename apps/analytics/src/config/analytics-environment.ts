@@ -39,6 +39,24 @@ export class AnalyticsEnvironment extends CommonEnvironment {
   @Max(10_000)
   INGEST_BATCH_WAIT_MS: number = INGEST_DEFAULTS.INGEST_BATCH_WAIT_MS;
 
+  /**
+   * Summary requests this process works on at once (the RPC consumer's prefetch): more wait
+   * in analytics.rpc and expire there with the gateway's timeout (docs/limits.md).
+   */
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  ANALYTICS_RPC_PREFETCH: number = 4;
+
+  /**
+   * Largest task-event message body the worker parses, in bytes; a larger one is
+   * dead-lettered unread (a contract event is about 300 bytes; docs/limits.md).
+   */
+  @IsInt()
+  @Min(1_024)
+  @Max(1_048_576)
+  INGEST_MAX_MESSAGE_BYTES: number = 16_384;
+
   /** Longest pause between attempts while InfluxDB refuses or cannot be reached. */
   @IsInt()
   @Min(100)

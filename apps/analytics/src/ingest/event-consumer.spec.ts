@@ -88,6 +88,7 @@ const OPTIONS: EventConsumerOptions = {
   prefetch: 10,
   batchWaitMs: 20,
   maxBackoffMs: 40,
+  maxMessageBytes: 1_024,
 };
 
 function taskEvent(taskId = '6b07e21e530b1a4d293d6cd8') {
@@ -164,6 +165,24 @@ describe('EventConsumer', () => {
     const bad = channel.push(Buffer.from('{"pattern": "task.created", '));
     expect(channel.decisions).toEqual([{ tag: bad, nack: true, requeue: false }]);
     expect(await metric('taskit_worker_events_dead_lettered_total')).toBe(1);
+    await consumer.beforeApplicationShutdown();
+  });
+
+  it('dead-letters a body above maxMessageBytes without parsing it, even a valid event', async () => {
+    const { channel, writeApi, consumer, metric } = await started();
+    const valid = taskEvent();
+    const padded = Buffer.concat([valid.subarray(0, -1), Buffer.from(`${' '.repeat(1_024)}}`)]);
+    expect(JSON.parse(padded.toString())).toEqual(JSON.parse(valid.toString()));
+    const parse = jest.spyOn(JSON, 'parse');
+    const big = channel.push(padded);
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(channel.decisions).toEqual([{ tag: big, nack: true, requeue: false }]);
+    expect(await metric('taskit_worker_events_dead_lettered_total')).toBe(1);
+    const fits = channel.push(valid);
+    await until(() => channel.decisions.length === 2);
+    expect(channel.decisions[1]).toEqual({ tag: fits, ack: true });
+    expect(writeApi.batches.map((b) => b.length)).toEqual([1]);
     await consumer.beforeApplicationShutdown();
   });
 

@@ -10,7 +10,7 @@ import { contextFromHeaders, inSpan, startSpan } from '@taskit/observability';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { IngestMetrics } from './ingest-metrics';
+import type { DeadLetterReason, IngestMetrics } from './ingest-metrics';
 import { parseTaskEventMessage, toPoint } from './task-event-message';
 
 export interface EventConsumerOptions {
@@ -20,6 +20,8 @@ export interface EventConsumerOptions {
   prefetch: number;
   batchWaitMs: number;
   maxBackoffMs: number;
+  /** Larger bodies are dead-lettered unread. */
+  maxMessageBytes: number;
 }
 
 interface Pending {
@@ -47,9 +49,10 @@ function isDataRejection(error: unknown): boolean {
  * maxRetries 0 and flushInterval 0, `await flush()`), then acks them on the channel that
  * delivered them. While InfluxDB is down the batch stays unacked and the writer retries
  * with exponential backoff: no requeue, so quorum-queue delivery counts do not grow during an
- * outage. A message that cannot be parsed, or a point InfluxDB rejects as bad data (400, 413,
- * 422, isolated by writing the batch's points one by one), is nacked without requeue: the
- * queue dead-letters it to analytics.task-events.dlq. If the channel or the process dies,
+ * outage. A body above `maxMessageBytes` (not even parsed), a message that cannot be parsed,
+ * or a point InfluxDB rejects as bad data (400, 413, 422, isolated by writing the batch's
+ * points one by one), is nacked without requeue: the queue dead-letters it to
+ * analytics.task-events.dlq. If the channel or the process dies,
  * the broker redelivers the unacked messages, and their points overwrite themselves.
  *
  * Tracing: each delivery gets a consume span continuing the trace of its `traceparent` header
@@ -135,6 +138,15 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       },
       contextFromHeaders(message.properties.headers),
     );
+    if (message.content.length > this.options.maxMessageBytes) {
+      // Refused before parsing: one body of any size must not cost the worker its memory.
+      this.deadLetter(
+        { channel, message, span },
+        'oversize',
+        `${message.content.length} bytes, above INGEST_MAX_MESSAGE_BYTES (${this.options.maxMessageBytes})`,
+      );
+      return;
+    }
     const parsed = parseTaskEventMessage(message.content);
     if (!parsed.ok) {
       this.deadLetter({ channel, message, span }, parsed.reason, parsed.detail);
@@ -147,7 +159,7 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
 
   private deadLetter(
     { channel, message, span }: Omit<Pending, 'point'>,
-    reason: 'invalid_json' | 'wrong_shape' | 'unknown_pattern' | 'influx_rejected',
+    reason: DeadLetterReason,
     detail: string,
   ): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: `dead-lettered: ${reason}` });

@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { PoisonReason } from './task-event-message';
 
-export type DeadLetterReason = PoisonReason | 'influx_rejected';
+export type DeadLetterReason = PoisonReason | 'oversize' | 'influx_rejected';
 
 export class IngestMetrics {
   readonly consumed: Counter;

@@ -29,6 +29,7 @@ import { IngestMetrics } from './ingest-metrics';
           prefetch: config.get('INGEST_PREFETCH', { infer: true }),
           batchWaitMs: config.get('INGEST_BATCH_WAIT_MS', { infer: true }),
           maxBackoffMs: config.get('INGEST_MAX_BACKOFF_MS', { infer: true }),
+          maxMessageBytes: config.get('INGEST_MAX_MESSAGE_BYTES', { infer: true }),
         }),
     },
   ],

@@ -6,9 +6,12 @@ import {
   ANALYTICS_EVENTS_DLQ,
   ANALYTICS_EVENTS_QUEUE,
   DEAD_LETTER_EXCHANGE,
+  TELEGRAF_EVENTS_DLQ,
   TELEGRAF_EVENTS_QUEUE,
 } from '@taskit/contracts';
 import {
+  DEAD_LETTER_MAX_BYTES,
+  DEAD_LETTER_MAX_LENGTH,
   declareTopology,
   definitionsFileText,
   TASKIT_TOPOLOGY,
@@ -54,6 +57,19 @@ describe('RabbitMQ topology', () => {
       });
       expect(Number.isInteger(queue?.arguments['x-delivery-limit'])).toBe(true);
       expect(Number.isInteger(queue?.arguments['x-max-length'])).toBe(true);
+    },
+  );
+
+  it.each([ANALYTICS_EVENTS_DLQ, TELEGRAF_EVENTS_DLQ])(
+    'bounds %s in messages and bytes, dropping the oldest dead letters',
+    (name) => {
+      const queue = TASKIT_TOPOLOGY.queues.find((q) => q.name === name);
+      expect(queue?.arguments).toEqual({
+        'x-queue-type': 'quorum',
+        'x-overflow': 'drop-head',
+        'x-max-length': DEAD_LETTER_MAX_LENGTH,
+        'x-max-length-bytes': DEAD_LETTER_MAX_BYTES,
+      });
     },
   );
 

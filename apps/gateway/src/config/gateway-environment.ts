@@ -1,4 +1,5 @@
 import {
+  API_RATE_LIMIT_DEFAULTS,
   CommonEnvironment,
   DEFAULT_TASK_LIST_CACHE_TTL_SECONDS,
   IsMongoUri,
@@ -73,6 +74,31 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Max(86_400)
   @Type(() => Number)
   LOGIN_THROTTLE_WINDOW_SECONDS = 900;
+
+  /** Length of the API rate-limit window, in seconds (docs/limits.md). */
+  @IsInt()
+  @Min(1)
+  @Max(3_600)
+  @Type(() => Number)
+  API_RATE_LIMIT_WINDOW_SECONDS: number = API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_WINDOW_SECONDS;
+
+  /** API requests per logged-in user within the window before 429. */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  API_RATE_LIMIT_PER_USER: number = API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_USER;
+
+  /** API requests per client address within the window before 429 (all accounts behind it). */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  API_RATE_LIMIT_PER_CLIENT: number = API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_CLIENT;
+
+  /** Bulk operations (toggle-all, clear-completed) per user within the window before 429. */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  API_RATE_LIMIT_BULK_PER_USER: number = API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_BULK_PER_USER;
 
   /** Lifetime of a cached task list in Redis (writes invalidate it at once anyway). */
   @IsInt()

@@ -10,13 +10,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { isSummaryRange, SUMMARY_RANGES, type Summary } from '@taskit/contracts';
+import { isSummaryRange, SUMMARY_RANGES, type Summary, type SummaryRange } from '@taskit/contracts';
 import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
 import type { SessionUser } from '../session/session-user';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { AnalyticsClient, AnalyticsUnavailableError } from './analytics-client';
+import { SingleFlight } from './single-flight';
 
 /** Seconds a summary is served from Redis before analytics is asked again. */
 export const SUMMARY_CACHE_SECONDS = 5;
@@ -26,6 +27,7 @@ export const SUMMARY_CACHE_SECONDS = 5;
 export class StatsController {
   private readonly logger = new Logger(StatsController.name);
   private readonly prefix: string;
+  private readonly flights = new SingleFlight<Summary>();
 
   constructor(
     private readonly analytics: AnalyticsClient,
@@ -35,16 +37,21 @@ export class StatsController {
     this.prefix = `${config.get('REDIS_PREFIX', { infer: true })}analytics:summary:`;
   }
 
+  /**
+   * One summary per (user, range) is asked of analytics at a time on this pod: concurrent
+   * requests share the cache read, the RPC and the cache write (docs/limits.md).
+   */
   @Get('summary')
   @Header('Cache-Control', 'no-store')
-  async summary(
-    @CurrentUser() user: SessionUser,
-    @Query('range') range: unknown,
-  ): Promise<Summary> {
+  summary(@CurrentUser() user: SessionUser, @Query('range') range: unknown): Promise<Summary> {
     if (!isSummaryRange(range)) {
       throw new BadRequestException(`range must be one of ${SUMMARY_RANGES.join(', ')}`);
     }
     const key = `${this.prefix}${user.id}:${range}`;
+    return this.flights.run(key, () => this.cachedSummary(key, user.id, range));
+  }
+
+  private async cachedSummary(key: string, userId: string, range: SummaryRange): Promise<Summary> {
     const cached = await this.redis.get(key).catch((error: Error) => {
       this.logger.warn(`summary cache read: ${error.message}`);
       return null;
@@ -53,7 +60,7 @@ export class StatsController {
 
     let summary: Summary;
     try {
-      summary = await this.analytics.summary({ userId: user.id, range });
+      summary = await this.analytics.summary({ userId, range });
     } catch (error) {
       if (error instanceof AnalyticsUnavailableError) {
         this.logger.warn(error.message);

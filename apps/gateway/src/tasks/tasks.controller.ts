@@ -29,6 +29,7 @@ import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
 import type { SessionUser } from '../session/session-user';
 import { EmptyBodyDto } from '../common/empty-body.dto';
+import { BulkOperation } from '../rate-limit/bulk-operation.decorator';
 import { TaskIdPipe } from '../common/object-id.pipe';
 import {
   CreateTaskDto,
@@ -90,6 +91,7 @@ export class TasksController {
   }
 
   @Post('toggle-all')
+  @BulkOperation()
   @HttpCode(HttpStatus.OK)
   @ApiHeader(CSRF)
   @ApiOkResponse({ type: UpdatedCount })
@@ -103,6 +105,7 @@ export class TasksController {
   }
 
   @Post('clear-completed')
+  @BulkOperation()
   @HttpCode(HttpStatus.OK)
   @ApiHeader(CSRF)
   @ApiOkResponse({ type: DeletedCount })

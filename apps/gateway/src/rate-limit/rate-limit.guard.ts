@@ -1,0 +1,68 @@
+import {
+  HttpException,
+  HttpStatus,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { Counter } from 'prom-client';
+import '../session/session.types';
+import { BULK_OPERATION } from './bulk-operation.decorator';
+import type { RateLimitName, RateLimits } from './rate-limits';
+
+export class TooManyRequestsException extends HttpException {
+  constructor(retryAfterSeconds: number) {
+    super(
+      { message: `Too many requests; try again in ${retryAfterSeconds} s`, retryAfterSeconds },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
+
+/** A controller whose routes start with `api/`: the API (pages, health and metrics are not). */
+function isApiController(path: unknown): boolean {
+  const paths: unknown[] = Array.isArray(path) ? path : [path];
+  return paths.some((p) => typeof p === 'string' && /^\/?api(\/|$)/.test(p));
+}
+
+/**
+ * Global guard (APP_GUARD): every API route spends the per-client budget, and with a logged-in
+ * session the per-user one (and the bulk one on @BulkOperation routes); beyond any of them 429
+ * with Retry-After (docs/limits.md). API routes are recognised by their controller's declared
+ * path, not by the request's, so no casing or slash variant of a URL escapes the limit.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  private readonly apiControllers = new WeakMap<object, boolean>();
+
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly reflector: Reflector,
+    private readonly refused: Counter<'limit'>,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http' || !this.isApi(context.getClass())) return true;
+    const request = context.switchToHttp().getRequest<Request>();
+    const decision = await this.limits.consume({
+      clientAddress: request.ip ?? request.socket.remoteAddress ?? 'unknown',
+      userId: request.session?.user?.id,
+      bulk: this.reflector.get<boolean | undefined>(BULK_OPERATION, context.getHandler()) === true,
+    });
+    if (decision.allowed) return true;
+    this.refused.inc({ limit: decision.limit satisfies RateLimitName });
+    throw new TooManyRequestsException(decision.retryAfterSeconds);
+  }
+
+  private isApi(controller: object): boolean {
+    let api = this.apiControllers.get(controller);
+    if (api === undefined) {
+      api = isApiController(Reflect.getMetadata(PATH_METADATA, controller));
+      this.apiControllers.set(controller, api);
+    }
+    return api;
+  }
+}

@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { METRICS_REGISTRY } from '@taskit/observability';
+import { Counter, type Registry } from 'prom-client';
+import type { GatewayEnvironment } from '../config/gateway-environment';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimits } from './rate-limits';
+
+/** Rate limits per user and per client on every API route, in Redis (docs/limits.md). */
+@Module({
+  providers: [
+    {
+      provide: RateLimits,
+      inject: [REDIS_CLIENT, ConfigService],
+      useFactory: (redis: RedisClient, config: ConfigService<GatewayEnvironment, true>) =>
+        new RateLimits(redis, {
+          windowSeconds: config.get('API_RATE_LIMIT_WINDOW_SECONDS', { infer: true }),
+          perUser: config.get('API_RATE_LIMIT_PER_USER', { infer: true }),
+          perClient: config.get('API_RATE_LIMIT_PER_CLIENT', { infer: true }),
+          bulkPerUser: config.get('API_RATE_LIMIT_BULK_PER_USER', { infer: true }),
+          redisPrefix: config.get('REDIS_PREFIX', { infer: true }),
+        }),
+    },
+    {
+      provide: APP_GUARD,
+      inject: [RateLimits, Reflector, METRICS_REGISTRY],
+      useFactory: (limits: RateLimits, reflector: Reflector, registry: Registry) =>
+        new RateLimitGuard(
+          limits,
+          reflector,
+          new Counter({
+            name: 'taskit_gateway_rate_limited_total',
+            help: 'API requests refused with 429, by the limit that refused them (user, client, bulk)',
+            labelNames: ['limit'],
+            registers: [registry],
+          }),
+        ),
+    },
+  ],
+})
+export class RateLimitModule {}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisClient } from '../redis/redis.module';
+
+export type RateLimitName = 'user' | 'client' | 'bulk';
+
+export interface RateLimitSettings {
+  windowSeconds: number;
+  perUser: number;
+  perClient: number;
+  bulkPerUser: number;
+  redisPrefix: string;
+}
+
+/** What one request asks of the limits: whose budgets it spends. */
+export interface RateLimitSubject {
+  clientAddress: string;
+  userId?: string;
+  bulk: boolean;
+}
+
+export type RateLimitDecision =
+  { allowed: true } | { allowed: false; limit: RateLimitName; retryAfterSeconds: number };
+
+/** Client addresses are hashed so that raw addresses are not spread over Redis key names. */
+function clientKey(address: string): string {
+  return createHash('sha256').update(address).digest('hex').slice(0, 32);
+}
+
+/**
+ * The API's fixed-window counters in Redis (rate-limiter-flexible), shared by every pod: one
+ * per user, one per client address, one for bulk operations per user. A request spends one
+ * point of each budget it falls under; all are spent in parallel (node-redis pipelines them in
+ * one round trip). Once a key is over its budget the pod refuses it from memory until the
+ * window ends, so an account hammering the API costs Redis nothing more.
+ */
+export class RateLimits {
+  private readonly limiters: Record<RateLimitName, RateLimiterRedis>;
+
+  constructor(redis: RedisClient, settings: RateLimitSettings) {
+    const limiter = (name: RateLimitName, points: number) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        useRedisPackage: true,
+        keyPrefix: `${settings.redisPrefix}rate-limit:${name}`,
+        points,
+        duration: settings.windowSeconds,
+        inMemoryBlockOnConsumed: points + 1,
+      });
+    this.limiters = {
+      user: limiter('user', settings.perUser),
+      client: limiter('client', settings.perClient),
+      bulk: limiter('bulk', settings.bulkPerUser),
+    };
+  }
+
+  /** Spends the request's points; a Redis failure rejects (the caller answers 503). */
+  async consume(subject: RateLimitSubject): Promise<RateLimitDecision> {
+    const spends: [RateLimitName, string][] = [['client', clientKey(subject.clientAddress)]];
+    if (subject.userId !== undefined) {
+      spends.push(['user', subject.userId]);
+      if (subject.bulk) spends.push(['bulk', subject.userId]);
+    }
+    const outcomes = await Promise.allSettled(
+      spends.map(([name, key]) => this.limiters[name].consume(key)),
+    );
+    let refusal: { limit: RateLimitName; ms: number } | undefined;
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') continue;
+      if (!(outcome.reason instanceof RateLimiterRes)) throw outcome.reason;
+      const ms = outcome.reason.msBeforeNext;
+      if (!refusal || ms > refusal.ms) refusal = { limit: spends[i][0], ms };
+    }
+    if (!refusal) return { allowed: true };
+    return {
+      allowed: false,
+      limit: refusal.limit,
+      retryAfterSeconds: Math.max(1, Math.ceil(refusal.ms / 1000)),
+    };
+  }
+}

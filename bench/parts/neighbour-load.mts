@@ -1,0 +1,201 @@
+/**
+ * The load of the `neighbour` part, run as its own process (JSON job on stdin, JSON result as
+ * the last stdout line): `normal` users at a fixed rate, each behind its own client address,
+ * or one `abuser` account working at every limit at once. Both tally the task events their
+ * successful requests made, for the pipeline check.
+ */
+import { readStdin } from '../lib/processes.mts';
+import { nowMs, percentile, sleep } from '../lib/stats.mts';
+
+export interface NeighbourUser {
+  cookie: string;
+  csrf: string;
+  /** X-Forwarded-For: the client address the gateway (TRUST_PROXY=1) sees. */
+  address: string;
+}
+
+export interface NeighbourJob {
+  mode: 'normal' | 'abuser';
+  url: string;
+  users: NeighbourUser[];
+  /** normal: requests per second per user; abuser: requests per second of each of its loops. */
+  ratePerS: number;
+  durationS: number;
+}
+
+export interface NeighbourResult {
+  requests: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Non-2xx answers and socket errors. */
+  errors: number;
+  status_codes: Record<string, number>;
+  /** Task events the successful requests produced (one per task changed). */
+  events: number;
+}
+
+/** Just beyond the gateway's 1 MB body limit. */
+const OVERSIZE_BODY = JSON.stringify({ title: 'x'.repeat(1024 * 1024) });
+/** Within the body limit, beyond the title's bound. */
+const OVERLONG_TITLE = JSON.stringify({ title: '\u{1F600}'.repeat(1_000) });
+const RANGES = ['1h', '24h', '7d', '30d'];
+
+class Tally {
+  readonly latencies: number[] = [];
+  readonly statusCodes: Record<string, number> = {};
+  errors = 0;
+  events = 0;
+
+  async send(
+    url: string,
+    user: NeighbourUser,
+    method: string,
+    path: string,
+    body?: string,
+  ): Promise<{ status: number; json?: Record<string, unknown> }> {
+    const headers: Record<string, string> = {
+      cookie: user.cookie,
+      'x-forwarded-for': user.address,
+    };
+    if (method !== 'GET') headers['x-csrf-token'] = user.csrf;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const started = nowMs();
+    let status: number;
+    let json: Record<string, unknown> | undefined;
+    try {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(30_000),
+      });
+      status = response.status;
+      const text = await response.text();
+      if (status >= 200 && status < 300 && text) json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      status = 0;
+    }
+    this.latencies.push(nowMs() - started);
+    this.statusCodes[String(status)] = (this.statusCodes[String(status)] ?? 0) + 1;
+    if (status < 200 || status >= 300) this.errors += 1;
+    return { status, json };
+  }
+
+  result(): NeighbourResult {
+    return {
+      requests: this.latencies.length,
+      p50_ms: percentile(this.latencies, 50),
+      p99_ms: percentile(this.latencies, 99),
+      max_ms: Math.max(0, ...this.latencies),
+      errors: this.errors,
+      status_codes: this.statusCodes,
+      events: this.events,
+    };
+  }
+}
+
+/**
+ * Open loop: starts `step` every 1000/ratePerS ms from a random phase until `endAt`, whether
+ * or not earlier ones have finished (a slow server does not slow the load down), with at most
+ * `maxInflight` under way; resolves when the last one has finished.
+ */
+async function openLoop(
+  ratePerS: number,
+  endAt: number,
+  maxInflight: number,
+  step: (i: number) => Promise<void>,
+): Promise<void> {
+  const period = 1000 / ratePerS;
+  const running = new Set<Promise<void>>();
+  let next = nowMs() + Math.random() * period;
+  for (let i = 0; ; i++) {
+    const wait = next - nowMs();
+    if (wait > 0) await sleep(wait);
+    if (nowMs() >= endAt) break;
+    next += period;
+    if (running.size >= maxInflight) continue;
+    const started = step(i).finally(() => running.delete(started));
+    running.add(started);
+  }
+  await Promise.all(running);
+}
+
+/**
+ * A person: reads the list, adds a task, completes one, deletes one, over and over. A step
+ * whose task is not there yet (its create still under way) reads the list instead.
+ */
+async function normalUser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endAt: number) {
+  const created: string[] = [];
+  const completed: string[] = [];
+  const read = async () => {
+    await tally.send(job.url, user, 'GET', '/api/tasks');
+  };
+  await openLoop(job.ratePerS, endAt, 4, async (i) => {
+    const kind = i % 4;
+    if (kind === 1) {
+      const title = JSON.stringify({ title: `neighbour task ${i}` });
+      const answer = await tally.send(job.url, user, 'POST', '/api/tasks', title);
+      if (answer.status !== 201) return;
+      tally.events += 1;
+      created.push(String(answer.json?.id));
+    } else if (kind === 2 && created.length > 0) {
+      const id = created.shift()!;
+      const answer = await tally.send(job.url, user, 'PATCH', `/api/tasks/${id}`, '{"done":true}');
+      if (answer.status !== 200) return;
+      tally.events += 1;
+      completed.push(id);
+    } else if (kind === 3 && completed.length > 0) {
+      const id = completed.shift()!;
+      if ((await tally.send(job.url, user, 'DELETE', `/api/tasks/${id}`)).status === 204) {
+        tally.events += 1;
+      }
+    } else {
+      await read();
+    }
+  });
+}
+
+/** One account at every limit at once: four loops, each far above what its budgets allow. */
+async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endAt: number) {
+  const { url } = job;
+  const loop = (step: (i: number) => Promise<void>) => openLoop(job.ratePerS, endAt, 16, step);
+  await Promise.all([
+    // The largest list it may read, in a loop.
+    loop(async () => {
+      await tally.send(url, user, 'GET', '/api/tasks?limit=500');
+    }),
+    // Bulk toggles: every task changes, one event each.
+    loop(async (i) => {
+      const toggled = await tally.send(
+        url,
+        user,
+        'POST',
+        '/api/tasks/toggle-all',
+        JSON.stringify({ done: i % 2 === 0 }),
+      );
+      if (toggled.status === 200) tally.events += Number(toggled.json?.updated ?? 0);
+    }),
+    // Summaries of every range.
+    loop(async (i) => {
+      await tally.send(url, user, 'GET', `/api/analytics/summary?range=${RANGES[i % 4]}`);
+    }),
+    // Bodies beyond the body limit and titles beyond their bound.
+    loop(async (i) => {
+      const body = i % 2 === 0 ? OVERSIZE_BODY : OVERLONG_TITLE;
+      if ((await tally.send(url, user, 'POST', '/api/tasks', body)).status === 201) {
+        tally.events += 1;
+      }
+    }),
+  ]);
+}
+
+const job = JSON.parse(await readStdin()) as NeighbourJob;
+const tally = new Tally();
+const endAt = nowMs() + job.durationS * 1000;
+if (job.mode === 'normal') {
+  await Promise.all(job.users.map((user) => normalUser(job, user, tally, endAt)));
+} else {
+  await abuser(job, job.users[0], tally, endAt);
+}
+process.stdout.write(`${JSON.stringify(tally.result())}\n`);
