@@ -7,6 +7,7 @@ import {
   type RequestOptions,
 } from '../../../test/support/api-client';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
+import { PATH_SPELLINGS } from '../../../test/support/path-spellings';
 import { tag, tracedRequest, traceWhen, tracingSettings } from '../../../test/support/jaeger';
 import {
   freePort,
@@ -43,6 +44,8 @@ class TlsClient extends ApiClient {
 }
 
 const randomSecret = () => randomBytes(32).toString('base64url');
+/** Starting gateways from the build can take long on a busy machine. */
+const START_TIMEOUT_MS = 180_000;
 
 /** The session id inside a signed cookie value (`s:<id>.<signature>`, URI-encoded). */
 function sessionIdOf(cookieValue: string): string {
@@ -63,7 +66,7 @@ describe('security: a production gateway (NODE_ENV=production, METRICS_PORT set)
       SESSION_SECRET: randomSecret(),
       METRICS_PORT: String(metricsPort),
     });
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await gateway?.stop();
@@ -77,14 +80,7 @@ describe('security: a production gateway (NODE_ENV=production, METRICS_PORT set)
     return api;
   };
 
-  const PATH_VARIANTS = (path: string) => [
-    path.toUpperCase(),
-    path.replace('/api/', '/Api/'),
-    path.replace('/api/', '/API/'),
-    `/${path}`,
-    path.replace('/api/', '/api//'),
-    `${path}/`,
-  ];
+  const PATH_VARIANTS = (path: string) => PATH_SPELLINGS.map(([, respell]) => respell(path));
 
   it.each([
     ['POST', '/api/tasks', { title: 'forged' }],
@@ -241,14 +237,14 @@ describe('security: SESSION_SECRET', () => {
 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwsecret');
-    [oldOnly, rotated] = await Promise.all([
-      startService('gateway', stack, {
-        SESSION_SECRET: OLD,
-        SESSION_ABSOLUTE_LIFETIME_SECONDS: '3',
-      }),
-      startService('gateway', stack, { SESSION_SECRET: `${NEW},${OLD}` }),
-    ]);
-  });
+    // One after the other: two gateways starting at once on a busy machine may miss the
+    // harness's readiness deadline.
+    oldOnly = await startService('gateway', stack, {
+      SESSION_SECRET: OLD,
+      SESSION_ABSOLUTE_LIFETIME_SECONDS: '3',
+    });
+    rotated = await startService('gateway', stack, { SESSION_SECRET: `${NEW},${OLD}` });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await Promise.all([oldOnly?.stop(), rotated?.stop()]);
@@ -301,7 +297,7 @@ describe('security: passwords and sessions of an account (ASVS level 2)', () => 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwaccount');
     gateway = await startService('gateway', stack);
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await gateway?.stop();
@@ -383,7 +379,7 @@ describe('security: tracing keeps session ids and client trace decisions out', (
   beforeAll(async () => {
     stack = await createIsolatedStack('gwsectrace');
     gateway = await startService('gateway', stack, { ...tracingSettings(), LOG_LEVEL: 'info' });
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await gateway?.stop();
