@@ -13,7 +13,6 @@ import {
   freePort,
   serviceEnvironment,
   spawnService,
-  startService,
   type RunningProcess,
 } from '../../../test/support/processes';
 
@@ -47,6 +46,21 @@ const randomSecret = () => randomBytes(32).toString('base64url');
 /** Starting gateways from the build can take long on a busy machine. */
 const START_TIMEOUT_MS = 180_000;
 
+/** startService with a readiness deadline that fits a loaded machine. */
+async function startGateway(
+  stack: IsolatedStack,
+  overrides: Record<string, string> = {},
+): Promise<RunningProcess> {
+  const gateway = spawnService('gateway', serviceEnvironment(stack, await freePort(), overrides));
+  try {
+    await gateway.waitUntilReady('/health/ready', START_TIMEOUT_MS - 30_000);
+  } catch (error) {
+    await gateway.stop('SIGKILL');
+    throw error;
+  }
+  return gateway;
+}
+
 /** The session id inside a signed cookie value (`s:<id>.<signature>`, URI-encoded). */
 function sessionIdOf(cookieValue: string): string {
   const signed = decodeURIComponent(cookieValue).slice(2);
@@ -61,7 +75,7 @@ describe('security: a production gateway (NODE_ENV=production, METRICS_PORT set)
   beforeAll(async () => {
     stack = await createIsolatedStack('gwsecurity');
     metricsPort = await freePort();
-    gateway = await startService('gateway', stack, {
+    gateway = await startGateway(stack, {
       NODE_ENV: 'production',
       SESSION_SECRET: randomSecret(),
       METRICS_PORT: String(metricsPort),
@@ -239,11 +253,11 @@ describe('security: SESSION_SECRET', () => {
     stack = await createIsolatedStack('gwsecret');
     // One after the other: two gateways starting at once on a busy machine may miss the
     // harness's readiness deadline.
-    oldOnly = await startService('gateway', stack, {
+    oldOnly = await startGateway(stack, {
       SESSION_SECRET: OLD,
       SESSION_ABSOLUTE_LIFETIME_SECONDS: '3',
     });
-    rotated = await startService('gateway', stack, { SESSION_SECRET: `${NEW},${OLD}` });
+    rotated = await startGateway(stack, { SESSION_SECRET: `${NEW},${OLD}` });
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -296,7 +310,7 @@ describe('security: passwords and sessions of an account (ASVS level 2)', () => 
 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwaccount');
-    gateway = await startService('gateway', stack);
+    gateway = await startGateway(stack);
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -378,7 +392,7 @@ describe('security: tracing keeps session ids and client trace decisions out', (
 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwsectrace');
-    gateway = await startService('gateway', stack, { ...tracingSettings(), LOG_LEVEL: 'info' });
+    gateway = await startGateway(stack, { ...tracingSettings(), LOG_LEVEL: 'info' });
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
