@@ -47,7 +47,8 @@ describe('gateway: production cookies behind a TLS proxy, and Redis outages', ()
       if (!withoutRedis.isRunning) throw new Error(withoutRedis.output);
       return (await fetch(`${withoutRedis.url}/health/live`)).status === 200;
     });
-  });
+    // Three gateways starting: more than the default minute on a loaded machine.
+  }, 150_000);
 
   afterAll(async () => {
     await withoutRedis?.stop();
