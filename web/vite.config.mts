@@ -20,7 +20,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     // No inline module-preload polyfill script, so no script-src 'unsafe-inline' needed.
     modulePreload: { polyfill: false },
-    sourcemap: true,
+    // Source maps publish the front end's sources: only when asked for (WEB_SOURCE_MAPS=true).
+    sourcemap: process.env.WEB_SOURCE_MAPS === 'true',
     target: 'es2022',
     rollupOptions: {
       input: {

@@ -65,7 +65,15 @@ export function startGateway(
   stack: IsolatedStack,
   overrides: Record<string, string> = {},
 ): Promise<RunningProcess> {
-  return startBuilt('gateway', stack, { SESSION_SECRET, ...overrides }, nodeArgs('gateway'));
+  // Plain HTTP (the plain `taskit.sid` cookie, as compose), and every benchmark user signs up
+  // from this one address: production's sign-up limit would stop it.
+  const local = { HTTPS_ONLY: 'false', REGISTRATION_MAX_PER_CLIENT: '1000000' };
+  return startBuilt(
+    'gateway',
+    stack,
+    { SESSION_SECRET, ...local, ...overrides },
+    nodeArgs('gateway'),
+  );
 }
 
 export function startAnalytics(stack: IsolatedStack): Promise<RunningProcess> {

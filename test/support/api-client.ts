@@ -22,6 +22,10 @@ export interface RequestOptions {
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const SESSION_COOKIE = 'taskit.sid';
+/** The cookie's name in production behind TLS (docs/security.md, Sessions). */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+/** The password of every test account: long enough, and not a common one (docs/security.md). */
+export const TEST_PASSWORD = 'correct horse battery';
 
 export class ApiClient {
   /** Cookie name -> value, as the server last set them. */
@@ -40,13 +44,15 @@ export class ApiClient {
     return other;
   }
 
+  /** The session cookie's value, under either of its names. */
   get sessionCookie(): string | undefined {
-    return this.cookies.get(SESSION_COOKIE);
+    return this.cookies.get(HOST_SESSION_COOKIE) ?? this.cookies.get(SESSION_COOKIE);
   }
 
   set sessionCookie(value: string | undefined) {
-    if (value === undefined) this.cookies.delete(SESSION_COOKIE);
-    else this.cookies.set(SESSION_COOKIE, value);
+    const name = this.cookies.has(HOST_SESSION_COOKIE) ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+    if (value === undefined) this.cookies.delete(name);
+    else this.cookies.set(name, value);
   }
 
   async request<T = any>(
@@ -122,11 +128,11 @@ export class ApiClient {
     return this.request<T>('DELETE', path, options);
   }
 
-  register(email: string, password = 'correct horse battery') {
+  register(email: string, password = TEST_PASSWORD) {
     return this.post('/api/auth/register', { email, password });
   }
 
-  login(email: string, password = 'correct horse battery') {
+  login(email: string, password = TEST_PASSWORD) {
     return this.post('/api/auth/login', { email, password });
   }
 

@@ -1,14 +1,14 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { serveMetricsOnOwnPort } from '@taskit/observability';
 import compression from 'compression';
-import type { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { SafeValidationPipe } from './common/safe-validation.pipe';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from './redis/redis.module';
-import { SESSION_COOKIE_NAME } from './session/session.constants';
-import { createSessionMiddleware } from './session/session.middleware';
+import { createSessionMiddleware, sessionCookieName } from './session/session.middleware';
 
 /** Largest accepted request body; larger ones get 413. */
 export const BODY_LIMIT = '1mb';
@@ -35,26 +35,29 @@ function contentSecurityPolicy(env: GatewayEnvironment) {
   };
 }
 
-function setUpApiDocs(app: NestExpressApplication): void {
+function setUpApiDocs(app: NestExpressApplication, env: GatewayEnvironment): void {
   const config = new DocumentBuilder()
     .setTitle('Taskit gateway')
     .setDescription(
-      'Session cookie authentication; state-changing requests need X-CSRF-Token (CONTRACT §3).',
+      'Session cookie authentication; state-changing requests need X-CSRF-Token (docs/api.md).',
     )
     .setVersion('1')
-    .addCookieAuth(SESSION_COOKIE_NAME)
+    .addCookieAuth(sessionCookieName(env))
     .build();
   SwaggerModule.setup(API_DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {
     jsonDocumentUrl: `${API_DOCS_PATH}/openapi.json`,
   });
 }
 
-/** The API speaks JSON only (CONTRACT section 3): any other request body is a 415. */
+/**
+ * The gateway speaks JSON only (docs/api.md): any other request body is a 415, whatever the
+ * path, so that no spelling of a path lets a form or text/plain body reach a handler.
+ */
 function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
   const hasBody =
     req.headers['transfer-encoding'] !== undefined ||
     Number(req.headers['content-length'] ?? 0) > 0;
-  if (hasBody && req.path.startsWith('/api/') && !req.is('application/json')) {
+  if (hasBody && !req.is('application/json')) {
     const statusCode = 415;
     res.status(statusCode).json({
       statusCode,
@@ -73,6 +76,25 @@ export function applyTrustProxy(
 ): void {
   app.set('trust proxy', env.trustProxy);
 }
+
+/**
+ * The Express instance the gateway runs on. Routing is case-sensitive and strict, so that a
+ * path matches a route only as written (`/API/tasks`, `/api/tasks/` and `//api/tasks` are
+ * 404): every rule tied to a route (CSRF, the exemptions, guards) then holds for every request
+ * that reaches it. Must be set before the router exists, hence on a fresh instance.
+ */
+export function gatewayHttpAdapter(): ExpressAdapter {
+  const instance = express();
+  instance.set('case sensitive routing', true);
+  instance.set('strict routing', true);
+  return new ExpressAdapter(instance);
+}
+
+/**
+ * Nest's options for the gateway: no default body parsers (they include the urlencoded one);
+ * configureGateway installs the JSON parser alone.
+ */
+export const GATEWAY_APP_OPTIONS = { bodyParser: false } as const;
 
 /**
  * Everything applied to the Nest application outside the module graph (HTTP middleware,
@@ -99,15 +121,16 @@ export async function configureGateway(
   );
   app.use(compression());
   app.use(requireJsonBodies);
-  // Replaces Nest's default parsers (same names): 1 MB, and their errors (400 malformed JSON,
-  // 413 too large) are mapped by Nest and shaped by AllExceptionsFilter.
+  // The only body parser (GATEWAY_APP_OPTIONS turns Nest's defaults off): 1 MB, and its errors
+  // (400 malformed JSON, 413 too large) are mapped by Nest and shaped by AllExceptionsFilter.
   app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
 
   app.use(createSessionMiddleware(app.get<RedisClient>(REDIS_CLIENT), env));
 
   app.useGlobalPipes(new SafeValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  setUpApiDocs(app);
+  if (env.apiDocs) setUpApiDocs(app, env);
+  // The scraper's own port; the public one then answers 404 for /metrics.
+  if (env.METRICS_PORT !== undefined) await serveMetricsOnOwnPort(app, env.METRICS_PORT);
   await app.init();
 }

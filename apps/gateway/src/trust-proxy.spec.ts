@@ -25,7 +25,10 @@ function clientAddressSeenWith(settings: Record<string, string>, forwardedFor?: 
 }
 
 describe('TRUST_PROXY: the client address behind the load balancer', () => {
-  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) };
+  const production = {
+    NODE_ENV: 'production',
+    SESSION_SECRET: 'kQ9v2XcR7mTz4LbW1nYp8HsD3gJf6AeUoV5iC0tK',
+  };
 
   it('with the GKE load balancer two hops, req.ip is the client, not the forwarding rule', async () => {
     await expect(
@@ -68,7 +71,10 @@ describe('TRUST_PROXY: the client address behind the load balancer', () => {
 
 describe('HTTPS_ONLY', () => {
   it('defaults to production, and plain-HTTP production deployments turn it off', () => {
-    const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) };
+    const production = {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'kQ9v2XcR7mTz4LbW1nYp8HsD3gJf6AeUoV5iC0tK',
+    };
     expect(validateEnvironment(GatewayEnvironment, production).httpsOnly).toBe(true);
     expect(
       validateEnvironment(GatewayEnvironment, { ...production, HTTPS_ONLY: 'false' }).httpsOnly,

@@ -108,9 +108,11 @@ describe('gateway: accounts and sessions (CONTRACT section 3, auth rows)', () =>
       }
     });
 
-    it('accepts passwords of exactly 8 and 128 characters', async () => {
-      expect((await client().register(uniqueEmail(), 'x'.repeat(8))).status).toBe(201);
-      expect((await client().register(uniqueEmail(), 'y'.repeat(128))).status).toBe(201);
+    it('accepts uncommon passwords of exactly 12 and 128 characters, refuses 11', async () => {
+      const uncommon = 'Vq3#tLm9!zRw'.repeat(11);
+      expect((await client().register(uniqueEmail(), uncommon.slice(0, 12))).status).toBe(201);
+      expect((await client().register(uniqueEmail(), uncommon.slice(0, 128))).status).toBe(201);
+      expect((await client().register(uniqueEmail(), uncommon.slice(0, 11))).status).toBe(400);
     });
   });
 

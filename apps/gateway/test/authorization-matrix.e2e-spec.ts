@@ -3,13 +3,14 @@ import { mongo } from 'mongoose';
 import { createClient } from 'redis';
 import {
   ApiClient,
-  SESSION_COOKIE,
+  HOST_SESSION_COOKIE,
   registeredClient,
   uniqueEmail,
   type ApiResponse,
 } from '../../../test/support/api-client';
 import { eventually } from '../../../test/support/eventually';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
+import { PATH_SPELLINGS } from '../../../test/support/path-spellings';
 import { startService, type RunningProcess } from '../../../test/support/processes';
 
 /**
@@ -176,7 +177,9 @@ describe('gateway: authorization matrix (every route × every non-owner)', () =>
       expect(summary.status).toBe(200);
       expect(summary.body.totals).toMatchObject({ created: 2, completed: 1 });
     }, 30_000);
-  });
+    // Two services starting and the owner's events reaching InfluxDB: more than the default
+    // minute on a loaded machine.
+  }, 150_000);
 
   afterAll(async () => {
     await redis?.close();
@@ -238,6 +241,31 @@ describe('gateway: authorization matrix (every route × every non-owner)', () =>
     },
   );
 
+  it.each(
+    ROUTES.flatMap((route) =>
+      PATH_SPELLINGS.map(
+        ([spelling, respell]) =>
+          [
+            `${route.method} ${route.path}`,
+            spelling,
+            { ...route, path: respell(route.path) },
+          ] as const,
+      ),
+    ),
+  )('%s with %s, as the owner with a valid token: 404, nothing changes', async (_n, _s, route) => {
+    const before = await snapshot();
+    const response = await owner.request(
+      route.method,
+      route.path.replace(/:open|:done/, (k) => ids[k]),
+      { body: route.body, query: route.query },
+    );
+    expect(response.status).toBe(404);
+    expectSecurityHeaders(response);
+    expectCleanError(response, 404);
+    expect(await snapshot()).toBe(before);
+    expect((await owner.get('/api/auth/me')).status).toBe(200);
+  });
+
   it('the owner still sees exactly their two tasks, unchanged', async () => {
     const list = await owner.get('/api/tasks');
     expect(list.body.tasks.map((t: { title: string; done: boolean }) => [t.title, t.done])).toEqual(
@@ -268,10 +296,11 @@ describe('gateway: session cookie and headers in production mode', () => {
   });
 
   const https = { 'x-forwarded-proto': 'https' };
+  // Behind TLS (HTTPS_ONLY, the production default) the cookie carries the __Host- prefix.
   const sessionCookie = (api: ApiClient) =>
-    api.lastSetCookie.find((line) => line.startsWith(`${SESSION_COOKIE}=`));
+    api.lastSetCookie.find((line) => line.startsWith(`${HOST_SESSION_COOKIE}=`));
 
-  it('every session cookie it sets (register, login, logout) is HttpOnly, SameSite=Lax and Secure', async () => {
+  it('every session cookie it sets (register, login, logout) is __Host-, HttpOnly, SameSite=Lax and Secure', async () => {
     const api = new ApiClient(production.url);
     const email = uniqueEmail('prodcookie');
     const password = 'correct horse battery';

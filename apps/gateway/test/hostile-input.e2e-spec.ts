@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- JSON response bodies are untyped */
 import { mongo } from 'mongoose';
 import { ApiClient, registeredClient, uniqueEmail } from '../../../test/support/api-client';
+import { PATH_SPELLINGS } from '../../../test/support/path-spellings';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
 import { startService, type RunningProcess } from '../../../test/support/processes';
 
@@ -391,6 +392,68 @@ const rows: Row[] = [
     status: 401,
   },
 ];
+
+/** Every route under other spellings, with a valid token: routing is exact, so each is 404. */
+const RESPELLED: Pick<Row, 'method' | 'path' | 'body' | 'anonymous'>[] = [
+  {
+    method: 'POST',
+    path: '/api/auth/register',
+    body: { email: 'respelled@example.com', password: 'correct horse battery' },
+    anonymous: true,
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/login',
+    body: { email: 'respelled@example.com', password: 'correct horse battery' },
+    anonymous: true,
+  },
+  { method: 'POST', path: '/api/auth/logout' },
+  {
+    method: 'POST',
+    path: '/api/auth/password',
+    body: { currentPassword: 'correct horse battery', newPassword: 'a new and long passphrase 42' },
+  },
+  { method: 'POST', path: '/api/auth/sessions/revoke-others' },
+  { method: 'POST', path: '/api/tasks', body: { title: 'respelled' } },
+  { method: 'PATCH', path: '/api/tasks/:own', body: { title: 'respelled', done: true } },
+  { method: 'DELETE', path: '/api/tasks/:own' },
+  { method: 'POST', path: '/api/tasks/toggle-all', body: { done: true } },
+  { method: 'POST', path: '/api/tasks/clear-completed' },
+];
+rows.push(
+  ...RESPELLED.flatMap((route) =>
+    PATH_SPELLINGS.map(([spelling, respell]) => ({
+      ...route,
+      name: `${route.method} ${route.path} with ${spelling}`,
+      path: respell(route.path),
+      status: 404,
+    })),
+  ),
+  // A form or text/plain body is 415 on any spelling, before routing.
+  ...[
+    '/api/auth/login',
+    ...PATH_SPELLINGS.map(([, respell]) => respell('/api/auth/login')),
+  ].flatMap((path) => [
+    {
+      name: `form login on ${path}`,
+      method: 'POST',
+      path,
+      raw: 'email=a%40example.com&password=correct+horse+battery',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      anonymous: true,
+      status: 415,
+    },
+    {
+      name: `text/plain login on ${path}`,
+      method: 'POST',
+      path,
+      raw: '{"email":"a@example.com","password":"correct horse battery"}',
+      headers: { 'content-type': 'text/plain' },
+      anonymous: true,
+      status: 415,
+    },
+  ]),
+);
 
 describe('gateway: hostile input (all 4xx, none 5xx, nothing changes)', () => {
   let stack: IsolatedStack;

@@ -1,5 +1,10 @@
 /* eslint-disable @typescript-eslint/no-unsafe-argument -- JSON response bodies are untyped */
-import { ApiClient, SESSION_COOKIE, uniqueEmail } from '../../../test/support/api-client';
+import {
+  ApiClient,
+  HOST_SESSION_COOKIE,
+  SESSION_COOKIE,
+  uniqueEmail,
+} from '../../../test/support/api-client';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
 import {
   freePort,
@@ -15,14 +20,20 @@ const SECRET = 'an-e2e-session-secret-of-at-least-32-characters';
 describe('gateway: production cookies behind a TLS proxy, and Redis outages', () => {
   let stack: IsolatedStack;
   let production: RunningProcess;
+  let plainHttp: RunningProcess;
   let withoutRedis: RunningProcess;
 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwprod');
-    production = await startService('gateway', stack, {
-      NODE_ENV: 'production',
-      SESSION_SECRET: SECRET,
-    });
+    [production, plainHttp] = await Promise.all([
+      startService('gateway', stack, { NODE_ENV: 'production', SESSION_SECRET: SECRET }),
+      // compose: production on plain HTTP says so (docker-compose.yml).
+      startService('gateway', stack, {
+        NODE_ENV: 'production',
+        SESSION_SECRET: SECRET,
+        HTTPS_ONLY: 'false',
+      }),
+    ]);
     // Same secret and stack, but Redis points at a port nobody listens on.
     const port = await freePort();
     withoutRedis = spawnService(
@@ -36,22 +47,24 @@ describe('gateway: production cookies behind a TLS proxy, and Redis outages', ()
       if (!withoutRedis.isRunning) throw new Error(withoutRedis.output);
       return (await fetch(`${withoutRedis.url}/health/live`)).status === 200;
     });
-  });
+    // Three gateways starting: more than the default minute on a loaded machine.
+  }, 150_000);
 
   afterAll(async () => {
     await withoutRedis?.stop();
+    await plainHttp?.stop();
     await production?.stop();
     await stack?.cleanup();
   });
 
-  it('marks the cookie Secure when the load balancer forwarded HTTPS', async () => {
+  it('names the cookie __Host- and marks it Secure when the load balancer forwarded HTTPS', async () => {
     const api = new ApiClient(production.url);
     const response = await api.request('POST', '/api/auth/register', {
       body: { email: uniqueEmail('tls'), password: 'correct horse battery' },
       headers: { 'x-forwarded-proto': 'https' },
     });
     expect(response.status).toBe(201);
-    const cookie = api.lastSetCookie.find((line) => line.startsWith(`${SESSION_COOKIE}=`));
+    const cookie = api.lastSetCookie.find((line) => line.startsWith(`${HOST_SESSION_COOKIE}=`));
     expect(cookie).toMatch(/;\s*Secure/i);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -59,8 +72,8 @@ describe('gateway: production cookies behind a TLS proxy, and Redis outages', ()
     expect(response.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
   });
 
-  it('still works over plain HTTP in production (compose), without the Secure flag', async () => {
-    const api = new ApiClient(production.url);
+  it('still works over plain HTTP in production with HTTPS_ONLY=false (compose), without the Secure flag', async () => {
+    const api = new ApiClient(plainHttp.url);
     expect((await api.register(uniqueEmail('plain'))).status).toBe(201);
     const cookie = api.lastSetCookie.find((line) => line.startsWith(`${SESSION_COOKIE}=`));
     expect(cookie).not.toMatch(/Secure/i);
@@ -77,8 +90,8 @@ describe('gateway: production cookies behind a TLS proxy, and Redis outages', ()
   });
 
   it('answers 503 quickly (no hang, no 500) for session requests while Redis is down', async () => {
-    // A valid session cookie from the healthy gateway (same secret).
-    const healthy = new ApiClient(production.url);
+    // A valid session cookie from a healthy gateway (same secret, same cookie name).
+    const healthy = new ApiClient(plainHttp.url);
     expect((await healthy.register(uniqueEmail('outage'))).status).toBe(201);
     const stranded = healthy.on(withoutRedis.url);
     const started = Date.now();

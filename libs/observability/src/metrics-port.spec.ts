@@ -14,20 +14,28 @@ describe('METRICS_PORT: /metrics on a port of its own', () => {
   let app: INestApplication;
   afterEach(async () => app?.close());
 
-  it('serves the registry there and nothing under /metrics on the main port', async () => {
-    app = await appWithMetrics();
-    const metrics = await serveMetricsOnOwnPort(app, 0);
-    await app.init();
+  it.each([
+    ['before', true],
+    ['after', false],
+  ])(
+    'serves the registry there and nothing under /metrics on the main port (set up %s init)',
+    async (_when, beforeInit) => {
+      app = await appWithMetrics();
+      if (!beforeInit) await app.init();
+      const metrics = await serveMetricsOnOwnPort(app, 0);
+      if (beforeInit) await app.init();
 
-    const scraped = await fetch(`http://127.0.0.1:${listeningPort(metrics)}/metrics`);
-    expect(scraped.status).toBe(200);
-    expect(scraped.headers.get('content-type')).toContain('text/plain');
-    expect(await scraped.text()).toContain('process_cpu_user_seconds_total');
-    expect((await fetch(`http://127.0.0.1:${listeningPort(metrics)}/`)).status).toBe(404);
+      const scraped = await fetch(`http://127.0.0.1:${listeningPort(metrics)}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers.get('content-type')).toContain('text/plain');
+      expect(await scraped.text()).toContain('process_cpu_user_seconds_total');
+      expect((await fetch(`http://127.0.0.1:${listeningPort(metrics)}/`)).status).toBe(404);
 
-    for (const path of ['/metrics', '/METRICS', '/metrics/', '/metrics?x=1'])
-      expect((await request(app.getHttpServer() as Server).get(path)).status).toBe(404);
-  });
+      for (const path of ['/metrics', '/METRICS', '/metrics/', '//metrics', '/metrics?x=1'])
+        expect((await request(app.getHttpServer() as Server).get(path)).status).toBe(404);
+      expect((await request(app.getHttpServer() as Server).get('/metricsx')).status).toBe(404);
+    },
+  );
 
   it('without it, the main port serves /metrics as before', async () => {
     app = await appWithMetrics();

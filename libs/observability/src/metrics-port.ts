@@ -1,9 +1,39 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from './metrics.ts';
+
+/** `/metrics` however it is spelled: any case, repeated or trailing slashes, a query. */
+export function isMetricsPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0].replace(/\/+/g, '/').toLowerCase();
+  return path === '/metrics' || path.startsWith('/metrics/');
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Puts a listener in front of the main port's application that answers /metrics with 404.
+ * It wraps the HTTP server's request listeners instead of adding a middleware, so that it
+ * holds whether it is installed before or after the application's routes (app.init).
+ */
+function takeMetricsOffMainPort(app: INestApplication): void {
+  const server = app.getHttpServer() as Server;
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!isMetricsPath(req.url)) {
+      for (const listener of listeners) listener.call(server, req, res);
+      return;
+    }
+    res.writeHead(404, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(JSON.stringify({ statusCode: 404, message: 'Not Found', error: 'Not Found' }));
+  });
+}
 
 /**
  * Serves the app's registry at /metrics on a port of its own (on Kubernetes one that no
@@ -12,10 +42,7 @@ import { METRICS_REGISTRY } from './metrics.ts';
  */
 export async function serveMetricsOnOwnPort(app: INestApplication, port: number): Promise<Server> {
   const registry = app.get<Registry>(METRICS_REGISTRY);
-  // Express matches the mount path case-insensitively and with any suffix: /METRICS/ too.
-  app.use('/metrics', (_req: Request, res: Response, _next: NextFunction) => {
-    res.status(404).json({ statusCode: 404, message: 'Not Found', error: 'Not Found' });
-  });
+  takeMetricsOffMainPort(app);
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {

@@ -8,6 +8,7 @@ import {
   type Context,
   type Span,
   type SpanOptions,
+  type TextMapGetter,
 } from '@opentelemetry/api';
 
 /**
@@ -23,6 +24,16 @@ export function activeTraceparent(): string | undefined {
   return carrier[TRACEPARENT_HEADER];
 }
 
+/**
+ * The getter of the carriers Taskit writes itself (the outbox, RabbitMQ messages between its
+ * services). The SDK's propagator continues a trace only from these (tracing-sdk.ts): a
+ * client's traceparent on an HTTP request starts nothing.
+ */
+export const TRUSTED_CARRIER: TextMapGetter<Record<string, string>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
 /** The context a stored or received `traceparent` (and `tracestate`) continue. */
 export function contextFromHeaders(headers: Record<string, unknown> | undefined): Context {
   if (!headers) return ROOT_CONTEXT;
@@ -31,7 +42,7 @@ export function contextFromHeaders(headers: Record<string, unknown> | undefined)
     if (typeof value === 'string') carrier[key.toLowerCase()] = value;
     else if (Buffer.isBuffer(value)) carrier[key.toLowerCase()] = value.toString();
   }
-  return propagation.extract(ROOT_CONTEXT, carrier);
+  return propagation.extract(ROOT_CONTEXT, carrier, TRUSTED_CARRIER);
 }
 
 export function contextFromTraceparent(traceparent: string | undefined): Context {

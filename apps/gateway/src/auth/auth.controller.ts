@@ -26,13 +26,25 @@ import type { Request } from 'express';
 import { EmptyBodyDto } from '../common/empty-body.dto';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { FlashService } from '../session/flash.service';
-import { AuthResponse, LoginDto, MeResponse, NoticesResponse, RegisterDto } from './auth.dto';
+import {
+  AuthResponse,
+  ChangePasswordDto,
+  LoginDto,
+  MeResponse,
+  NoticesResponse,
+  RegisterDto,
+} from './auth.dto';
 import { AuthService } from './auth.service';
-import { newCsrfToken } from './csrf';
+import { CsrfExempt, newCsrfToken } from './csrf';
+import { SameOriginGuard } from './same-origin.guard';
 import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
 import { regenerateSession, saveSession } from '../session/session-helpers';
 import type { SessionUser } from '../session/session-user';
+import { UserSessionsService } from '../session/user-sessions.service';
+
+/** The client address the throttles count by (`trust proxy` makes it the real client's). */
+const clientOf = (req: Request) => req.ip ?? 'unknown';
 
 @ApiTags('auth')
 @Controller('api/auth')
@@ -40,30 +52,38 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly flash: FlashService,
+    private readonly sessions: UserSessionsService,
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
   ) {}
 
   @Post('register')
+  @CsrfExempt()
+  @UseGuards(SameOriginGuard)
   @HttpCode(HttpStatus.CREATED)
   @Header('Cache-Control', 'no-store')
   @ApiCreatedResponse({ type: AuthResponse, description: 'Registered and logged in' })
   @ApiConflictResponse({ description: 'Email taken' })
+  @ApiForbiddenResponse({ description: 'Sent from another site' })
+  @ApiTooManyRequestsResponse({ description: 'Too many sign-ups (Retry-After)' })
   async register(@Req() req: Request, @Body() body: RegisterDto): Promise<AuthResponse> {
     // Without Redis no session can be created: refuse before creating the account.
     this.assertSessionsAvailable();
-    const user = await this.auth.register(body.email, body.password);
+    const user = await this.auth.register(body.email, body.password, clientOf(req));
     return this.startSession(req, user, 'Welcome to Taskit');
   }
 
   @Post('login')
+  @CsrfExempt()
+  @UseGuards(SameOriginGuard)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: AuthResponse, description: 'Logged in with a new session id' })
   @ApiUnauthorizedResponse({ description: 'Wrong credentials' })
+  @ApiForbiddenResponse({ description: 'Sent from another site' })
   @ApiTooManyRequestsResponse({ description: 'Too many failed attempts (Retry-After)' })
   async login(@Req() req: Request, @Body() body: LoginDto): Promise<AuthResponse> {
     this.assertSessionsAvailable();
-    const user = await this.auth.login(body.email, body.password, req.ip ?? 'unknown');
+    const user = await this.auth.login(body.email, body.password, clientOf(req));
     return this.startSession(req, user, 'Welcome back');
   }
 
@@ -74,8 +94,13 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Session destroyed' })
   @ApiUnauthorizedResponse()
   @ApiForbiddenResponse({ description: 'Missing or wrong X-CSRF-Token' })
-  async logout(@Req() req: Request, @Body() _body: EmptyBodyDto): Promise<void> {
+  async logout(
+    @Req() req: Request,
+    @CurrentUser() user: SessionUser,
+    @Body() _body: EmptyBodyDto,
+  ): Promise<void> {
     const oldId = req.sessionID;
+    await this.sessions.remove(user.id, oldId);
     // regenerate = destroy the logged-in session in Redis (dead on every pod) and start an
     // anonymous one that only carries the "Signed out" notice for the login page.
     await regenerateSession(req);
@@ -83,6 +108,39 @@ export class AuthController {
     await saveSession(req);
     await this.flash.discard(oldId);
     await this.flash.push(req.sessionID, 'Signed out');
+  }
+
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(SessionGuard)
+  @ApiHeader({ name: 'X-CSRF-Token', required: true })
+  @ApiNoContentResponse({ description: 'Changed; every other session of the user ended' })
+  @ApiUnauthorizedResponse({ description: 'Not logged in, or wrong current password' })
+  @ApiForbiddenResponse({ description: 'Missing or wrong X-CSRF-Token' })
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong passwords (Retry-After)' })
+  async changePassword(
+    @Req() req: Request,
+    @CurrentUser() user: SessionUser,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
+    await this.auth.changePassword(user, body.currentPassword, body.newPassword, clientOf(req));
+    await this.sessions.endOthers(user.id, req.sessionID);
+    await this.flash.push(req.sessionID, 'Password changed; other sessions signed out');
+  }
+
+  @Post('sessions/revoke-others')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(SessionGuard)
+  @ApiHeader({ name: 'X-CSRF-Token', required: true })
+  @ApiNoContentResponse({ description: 'Every other session of the user ended' })
+  @ApiUnauthorizedResponse()
+  @ApiForbiddenResponse({ description: 'Missing or wrong X-CSRF-Token' })
+  async revokeOtherSessions(
+    @Req() req: Request,
+    @CurrentUser() user: SessionUser,
+    @Body() _body: EmptyBodyDto,
+  ): Promise<void> {
+    await this.sessions.endOthers(user.id, req.sessionID);
   }
 
   @Get('me')
@@ -109,7 +167,10 @@ export class AuthController {
     }
   }
 
-  /** Login and registration: a new session id (no fixation), the user and a fresh CSRF token. */
+  /**
+   * Login and registration: a new session id (no fixation), dated for its absolute lifetime and
+   * listed among the user's sessions, the user and a fresh CSRF token.
+   */
   private async startSession(
     req: Request,
     user: SessionUser,
@@ -120,7 +181,9 @@ export class AuthController {
     const csrfToken = newCsrfToken();
     req.session.user = { id: user.id, email: user.email };
     req.session.csrfToken = csrfToken;
+    req.session.authenticatedAt = Date.now();
     await saveSession(req);
+    await this.sessions.add(user.id, req.sessionID);
     if (oldId !== req.sessionID) await this.flash.discard(oldId);
     await this.flash.push(req.sessionID, notice);
     return { user: { id: user.id, email: user.email }, csrfToken };

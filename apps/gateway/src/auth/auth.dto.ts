@@ -1,5 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsUncommonPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
+
+const NEW_PASSWORD_LENGTH = `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`;
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -8,9 +11,16 @@ export class RegisterDto {
   @IsEmail({}, { message: 'email must be an email address' })
   email!: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 128 })
+  @ApiProperty({
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: 'Not a common or breached password, nor one built from the email',
+  })
   @IsString()
-  @Length(8, 128, { message: 'password must be 8 to 128 characters long' })
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, {
+    message: `password ${NEW_PASSWORD_LENGTH}`,
+  })
+  @IsUncommonPassword()
   password!: string;
 }
 
@@ -25,6 +35,23 @@ export class LoginDto {
   @IsString()
   @Length(1, 128, { message: 'password must be 1 to 128 characters long' })
   password!: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(1, PASSWORD_MAX_LENGTH, {
+    message: `currentPassword must be 1 to ${PASSWORD_MAX_LENGTH} characters long`,
+  })
+  currentPassword!: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, {
+    message: `newPassword ${NEW_PASSWORD_LENGTH}`,
+  })
+  @IsUncommonPassword()
+  newPassword!: string;
 }
 
 export class UserView {

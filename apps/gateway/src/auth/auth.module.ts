@@ -6,6 +6,8 @@ import { AuthService } from './auth.service';
 import { CsrfGuard } from './csrf.guard';
 import { LoginThrottleService } from './login-throttle.service';
 import { PasswordService } from './password.service';
+import { RegistrationThrottleService } from './registration-throttle.service';
+import { SameOriginGuard } from './same-origin.guard';
 
 @Module({
   imports: [UsersModule],
@@ -14,6 +16,8 @@ import { PasswordService } from './password.service';
     AuthService,
     PasswordService,
     LoginThrottleService,
+    RegistrationThrottleService,
+    SameOriginGuard,
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
 })

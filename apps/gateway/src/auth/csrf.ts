@@ -1,12 +1,19 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { SetMetadata } from '@nestjs/common';
 
 export const CSRF_HEADER = 'x-csrf-token';
 
 /** Methods that change state and therefore need the session's CSRF token. */
 export const STATE_CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** State-changing /api routes reachable without a session (they create one). */
-export const CSRF_EXEMPT_PATHS = new Set(['/api/auth/register', '/api/auth/login']);
+export const CSRF_EXEMPT = Symbol('csrfExempt');
+
+/**
+ * Marks a route reachable without a session's token because it creates the session (register,
+ * login). The exemption belongs to the matched route, not to a spelling of its path; such a
+ * route takes the SameOriginGuard instead.
+ */
+export const CsrfExempt = () => SetMetadata(CSRF_EXEMPT, true);
 
 export function newCsrfToken(): string {
   return randomBytes(32).toString('base64url');
@@ -19,12 +26,7 @@ export function csrfTokenMatches(expected: string | undefined, given: unknown): 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Whether a request must carry a valid X-CSRF-Token (CONTRACT section 3). */
-export function requiresCsrf(method: string, path: string): boolean {
-  const normalised = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return (
-    STATE_CHANGING_METHODS.has(method.toUpperCase()) &&
-    normalised.startsWith('/api/') &&
-    !CSRF_EXEMPT_PATHS.has(normalised.toLowerCase())
-  );
+/** Whether a request to a route must carry a valid X-CSRF-Token (docs/api.md). */
+export function requiresCsrf(method: string, routeIsExempt: boolean): boolean {
+  return STATE_CHANGING_METHODS.has(method.toUpperCase()) && !routeIsExempt;
 }

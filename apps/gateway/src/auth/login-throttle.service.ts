@@ -1,80 +1,75 @@
-import { createHash } from 'node:crypto';
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
-import { decideLogin, type ThrottleCounter, type ThrottleLimits } from './login-throttle.policy';
-
-export class TooManyLoginAttemptsException extends HttpException {
-  constructor(retryAfterSeconds: number) {
-    super(
-      {
-        message: `Too many failed login attempts; try again in ${retryAfterSeconds} s`,
-        retryAfterSeconds,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
-  }
-}
-
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 32);
-}
+import { attemptLimiter, budgetKey, reserveAttempt, type Budget } from './attempt-budgets';
 
 /**
- * Failed-login counters in Redis, shared by every pod: one per account (normalised email) and
- * one per client address, each in a fixed window that starts at its first failure.
+ * Failed-login budgets in Redis (rate-limiter-flexible), each a fixed window from its first
+ * attempt: per (account, client address) pair, per account and per client address. A login
+ * reserves an attempt from all three before the password is verified; a successful one gives
+ * it back and clears the account's counters. The pair's budget is the small one, so that
+ * someone who knows an address locks only themselves out; the account's stops a guess spread
+ * over many addresses; the client's stops one address trying many accounts.
  */
 @Injectable()
 export class LoginThrottleService {
-  private readonly limits: ThrottleLimits;
-  private readonly prefix: string;
+  private readonly pair;
+  private readonly account;
+  private readonly client;
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(REDIS_CLIENT) redis: RedisClient,
     config: ConfigService<GatewayEnvironment, true>,
   ) {
-    this.prefix = `${config.get('REDIS_PREFIX', { infer: true })}login-failures:`;
-    this.limits = {
-      perAccount: config.get('LOGIN_MAX_FAILURES_PER_ACCOUNT', { infer: true }),
-      perClient: config.get('LOGIN_MAX_FAILURES_PER_CLIENT', { infer: true }),
-      windowMs: config.get('LOGIN_THROTTLE_WINDOW_SECONDS', { infer: true }) * 1000,
-    };
+    const prefix = `${config.get('REDIS_PREFIX', { infer: true })}login-failures`;
+    const window = config.get('LOGIN_THROTTLE_WINDOW_SECONDS', { infer: true });
+    const limit = (
+      name:
+        | 'LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT'
+        | 'LOGIN_MAX_FAILURES_PER_ACCOUNT'
+        | 'LOGIN_MAX_FAILURES_PER_CLIENT',
+    ): number => config.get(name, { infer: true });
+    this.pair = attemptLimiter(
+      redis,
+      `${prefix}:pair`,
+      limit('LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT'),
+      window,
+    );
+    this.account = attemptLimiter(
+      redis,
+      `${prefix}:account`,
+      limit('LOGIN_MAX_FAILURES_PER_ACCOUNT'),
+      window,
+    );
+    this.client = attemptLimiter(
+      redis,
+      `${prefix}:client`,
+      limit('LOGIN_MAX_FAILURES_PER_CLIENT'),
+      window,
+    );
   }
 
-  private keys(email: string, client: string): [string, string] {
-    // Hashed so that raw addresses and emails are not spread over Redis key names.
-    return [`${this.prefix}account:${digest(email)}`, `${this.prefix}client:${digest(client)}`];
+  private budgets(email: string, client: string): [Budget, Budget, Budget] {
+    return [
+      { limiter: this.pair, key: budgetKey(email, client) },
+      { limiter: this.account, key: budgetKey(email) },
+      { limiter: this.client, key: budgetKey(client) },
+    ];
   }
 
-  private async read(key: string): Promise<ThrottleCounter> {
-    const [failures, ttl] = await this.redis.multi().get(key).pTTL(key).exec();
-    return { failures: Number(failures ?? 0), ttlMs: Number(ttl) };
+  /** Counts this attempt as a failure until `succeeded`; 429 with Retry-After when spent. */
+  async reserve(email: string, client: string): Promise<void> {
+    await reserveAttempt(this.budgets(email, client), 'Too many failed login attempts');
   }
 
-  /** Throws 429 (with Retry-After) while the account or the client is locked out. */
-  async assertAllowed(email: string, client: string): Promise<void> {
-    const [accountKey, clientKey] = this.keys(email, client);
-    const [account, clientCounter] = await Promise.all([
-      this.read(accountKey),
-      this.read(clientKey),
+  /** The right password: the account's counters reset, the client's attempt is given back. */
+  async succeeded(email: string, client: string): Promise<void> {
+    const [pair, account, address] = this.budgets(email, client);
+    await Promise.all([
+      pair.limiter.delete(pair.key),
+      account.limiter.delete(account.key),
+      address.limiter.reward(address.key, 1),
     ]);
-    const decision = decideLogin(account, clientCounter, this.limits);
-    if (!decision.allowed) throw new TooManyLoginAttemptsException(decision.retryAfterSeconds);
-  }
-
-  async recordFailure(email: string, client: string): Promise<void> {
-    await Promise.all(this.keys(email, client).map((key) => this.increment(key)));
-  }
-
-  /** A successful login clears the account's counter (the client's stays: it may probe many). */
-  async recordSuccess(email: string, client: string): Promise<void> {
-    await this.redis.del(this.keys(email, client)[0]);
-  }
-
-  private async increment(key: string): Promise<void> {
-    const [, ttl] = await this.redis.multi().incr(key).pTTL(key).exec();
-    // The window starts at the first failure; set it only once (works on Redis 6 and 7).
-    if (Number(ttl) < 0) await this.redis.pExpire(key, this.limits.windowMs);
   }
 }

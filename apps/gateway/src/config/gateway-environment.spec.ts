@@ -1,6 +1,9 @@
 import { environmentProblems, validateEnvironment } from '@taskit/config';
 import { GatewayEnvironment } from './gateway-environment';
 
+const SECRET = 'kQ9v2XcR7mTz4LbW1nYp8HsD3gJf6AeUoV5iC0tK';
+const OLD_SECRET = 'Zp4N8rWq1Xe6Lb3Tj9Ks2Vm7Ha5Dg0Fc8Yu1Io4R';
+
 const problemsOf = (raw: Record<string, string>) =>
   environmentProblems(GatewayEnvironment, raw).map((p) => p.split(':')[0]);
 
@@ -19,20 +22,46 @@ describe('GatewayEnvironment', () => {
     expect(env.sessionSecret.length).toBeGreaterThanOrEqual(32);
   });
 
-  it('requires a session secret of 32+ characters in production', () => {
+  it('requires strong session secrets in production, newest first, all of them checked', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['SESSION_SECRET']);
-    expect(problemsOf({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toEqual([
-      'SESSION_SECRET',
-    ]);
+    for (const weak of [
+      'short',
+      's'.repeat(32),
+      `${SECRET},change-me-session-secret-at-least-32-chars`,
+    ])
+      expect(problemsOf({ NODE_ENV: 'production', SESSION_SECRET: weak })).toEqual([
+        'SESSION_SECRET',
+      ]);
     const env = validateEnvironment(GatewayEnvironment, {
       NODE_ENV: 'production',
-      SESSION_SECRET: 's'.repeat(32),
+      SESSION_SECRET: `${SECRET},${OLD_SECRET}`,
     });
-    expect(env.sessionSecret).toBe('s'.repeat(32));
+    expect(env.sessionSecret).toBe(SECRET);
+    expect(env.sessionSecrets).toEqual([SECRET, OLD_SECRET]);
+  });
+
+  it('throttles sign-ups tightly in production and loosely elsewhere, unless set', () => {
+    const production = validateEnvironment(GatewayEnvironment, {
+      NODE_ENV: 'production',
+      SESSION_SECRET: SECRET,
+    });
+    expect(production.registrationLimits.perClient).toBeLessThanOrEqual(20);
+    expect(production.apiDocs).toBe(false);
+    const local = validateEnvironment(GatewayEnvironment, {});
+    expect(local.registrationLimits.perClient).toBeGreaterThanOrEqual(1000);
+    expect(local.apiDocs).toBe(true);
+    const loosened = validateEnvironment(GatewayEnvironment, {
+      NODE_ENV: 'production',
+      SESSION_SECRET: SECRET,
+      REGISTRATION_MAX_PER_CLIENT: '500',
+      API_DOCS: 'true',
+    });
+    expect(loosened.registrationLimits.perClient).toBe(500);
+    expect(loosened.apiDocs).toBe(true);
   });
 
   it('trusts one proxy and sends HSTS by default in production; both can be turned off', () => {
-    const production = { NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) };
+    const production = { NODE_ENV: 'production', SESSION_SECRET: SECRET };
     const env = validateEnvironment(GatewayEnvironment, production);
     expect([env.trustProxy, env.httpsOnly]).toEqual([1, true]);
     const direct = validateEnvironment(GatewayEnvironment, {
@@ -52,6 +81,11 @@ describe('GatewayEnvironment', () => {
     ['TRUST_PROXY', 'true'],
     ['HTTPS_ONLY', 'yes'],
     ['LOGIN_MAX_FAILURES_PER_ACCOUNT', '0'],
+    ['LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT', '0'],
+    ['REGISTRATION_MAX_PER_CLIENT', '0'],
+    ['REGISTRATION_MAX_TOTAL', 'many'],
+    ['SESSION_ABSOLUTE_LIFETIME_SECONDS', '0'],
+    ['API_DOCS', 'yes'],
   ])('refuses %s=%p', (name, value) => {
     expect(problemsOf({ [name]: value })).toEqual([name]);
   });

@@ -14,9 +14,74 @@ import {
   Matches,
   Max,
   Min,
-  MinLength,
   ValidateIf,
+  ValidatorConstraint,
+  Validate,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
+import {
+  SESSION_SECRET_MIN_LENGTH,
+  sessionSecretsOf,
+  weakSessionSecretReason,
+} from '../session/session-secrets';
+
+const DEVELOPMENT_SESSION_SECRET = 'taskit-development-session-secret-not-for-production';
+
+/** Every secret long enough; in production also none published, placeholder or guessable. */
+@ValidatorConstraint({ name: 'sessionSecrets' })
+class SessionSecretsConstraint implements ValidatorConstraintInterface {
+  private reason = '';
+
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const secrets = typeof value === 'string' ? sessionSecretsOf(value) : [];
+    if (secrets.length === 0) {
+      this.reason = 'must name at least one secret';
+      return false;
+    }
+    const production = (args.object as GatewayEnvironment).isProduction;
+    for (const secret of secrets) {
+      const reason = production
+        ? weakSessionSecretReason(secret)
+        : secret.length < SESSION_SECRET_MIN_LENGTH
+          ? `each secret must be at least ${SESSION_SECRET_MIN_LENGTH} characters`
+          : undefined;
+      if (reason) {
+        this.reason = reason;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  defaultMessage(): string {
+    return this.reason;
+  }
+}
+
+export interface RegistrationLimits {
+  perClient: number;
+  total: number;
+  windowSeconds: number;
+}
+
+/** The sign-up limits of a set of settings (also as ConfigService holds them, without getters). */
+export function registrationLimitsOf(
+  settings: Pick<
+    GatewayEnvironment,
+    | 'NODE_ENV'
+    | 'REGISTRATION_MAX_PER_CLIENT'
+    | 'REGISTRATION_MAX_TOTAL'
+    | 'REGISTRATION_WINDOW_SECONDS'
+  >,
+): RegistrationLimits {
+  const production = settings.NODE_ENV === 'production';
+  return {
+    perClient: settings.REGISTRATION_MAX_PER_CLIENT ?? (production ? 10 : 10_000),
+    total: settings.REGISTRATION_MAX_TOTAL ?? (production ? 300 : 100_000),
+    windowSeconds: settings.REGISTRATION_WINDOW_SECONDS,
+  };
+}
 
 /** Every setting of the gateway, validated at start-up (CONTRACT section 2). */
 export class GatewayEnvironment extends CommonEnvironment {
@@ -43,11 +108,22 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Matches(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 letters, digits, ":", "_" or "-"' })
   REDIS_PREFIX = 'taskit:';
 
-  /** Signs the session cookie. Required in production; a fixed development value otherwise. */
+  /**
+   * Signs the session cookie: one secret, or several separated by commas for a rotation (the
+   * first signs, every one verifies). Required in production, where published, placeholder and
+   * guessable values are refused; a fixed development value otherwise.
+   */
   @ValidateIf((env: GatewayEnvironment) => env.isProduction || env.SESSION_SECRET !== undefined)
   @IsString()
-  @MinLength(32, { message: 'must be at least 32 characters' })
+  @Validate(SessionSecretsConstraint)
   SESSION_SECRET?: string;
+
+  /** A session ends this long after its login, however active (the idle limit is a day). */
+  @IsInt()
+  @Min(1)
+  @Max(90 * 86_400)
+  @Type(() => Number)
+  SESSION_ABSOLUTE_LIFETIME_SECONDS = 7 * 86_400;
 
   /** How long the gateway waits for the analytics RPC before answering 503. */
   @IsInt()
@@ -56,11 +132,20 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Type(() => Number)
   ANALYTICS_RPC_TIMEOUT_MS = 2_000;
 
-  /** Failed logins per account within the window before 429. */
+  /** Failed logins per account from one client address within the window before 429. */
   @IsInt()
   @Min(1)
   @Type(() => Number)
-  LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT = 5;
+
+  /**
+   * Failed logins per account from all addresses within the window before 429: a distributed
+   * guess stops here, higher than the pair's limit so that one client cannot lock the owner out.
+   */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 50;
 
   /** Failed logins per client address within the window before 429 (all accounts). */
   @IsInt()
@@ -99,6 +184,31 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Min(1)
   @Type(() => Number)
   API_RATE_LIMIT_BULK_PER_USER: number = API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_BULK_PER_USER;
+
+  /** Sign-ups per client address within the window before 429. Unset: 10 in production. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  REGISTRATION_MAX_PER_CLIENT?: number;
+
+  /** Sign-ups from all addresses within the window before 429. Unset: 300 in production. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  REGISTRATION_MAX_TOTAL?: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  @Type(() => Number)
+  REGISTRATION_WINDOW_SECONDS = 3_600;
+
+  /** Serve the OpenAPI page and document at /api/docs. Unset: everywhere but production. */
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  API_DOCS?: 'true' | 'false';
 
   /** Lifetime of a cached task list in Redis (writes invalidate it at once anyway). */
   @IsInt()
@@ -149,7 +259,27 @@ export class GatewayEnvironment extends CommonEnvironment {
     return this.HTTPS_ONLY === undefined ? this.isProduction : this.HTTPS_ONLY === 'true';
   }
 
+  /** The secrets that verify session cookies, the signing one first. */
+  get sessionSecrets(): string[] {
+    return this.SESSION_SECRET === undefined
+      ? [DEVELOPMENT_SESSION_SECRET]
+      : sessionSecretsOf(this.SESSION_SECRET);
+  }
+
+  /** The secret that signs new session cookies. */
   get sessionSecret(): string {
-    return this.SESSION_SECRET ?? 'taskit-development-session-secret-not-for-production';
+    return this.sessionSecrets[0];
+  }
+
+  /**
+   * Production stops a scripted sign-up run within a few dozen attempts; the local stack and
+   * the test suites register an account per test, so elsewhere the defaults are loose.
+   */
+  get registrationLimits(): RegistrationLimits {
+    return registrationLimitsOf(this);
+  }
+
+  get apiDocs(): boolean {
+    return this.API_DOCS === undefined ? !this.isProduction : this.API_DOCS === 'true';
   }
 }

@@ -8,7 +8,7 @@ import './session.types';
 type Callback = (error?: unknown) => void;
 
 /** Where a session lives in Redis: this prefix and the session id. */
-export function sessionKeyPrefix(env: GatewayEnvironment): string {
+export function sessionKeyPrefix(env: Pick<GatewayEnvironment, 'REDIS_PREFIX'>): string {
   return `${env.REDIS_PREFIX}sess:`;
 }
 

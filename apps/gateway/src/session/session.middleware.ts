@@ -4,6 +4,7 @@ import session from 'express-session';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import type { RedisClient } from '../redis/redis.module';
 import {
+  HOST_SESSION_COOKIE_NAME,
   SESSION_COOKIE_NAME,
   SESSION_MAX_AGE_MS,
   SESSIONLESS_PATH_PREFIXES,
@@ -26,13 +27,38 @@ function renewIfDue(req: Request): void {
 }
 
 /**
+ * A logged-in session past its absolute lifetime (or from before logins were dated) is
+ * replaced by an empty one, however recently it was used: the request goes on logged out.
+ */
+function endIfPastLifetime(
+  req: Request,
+  lifetimeMs: number,
+  done: (error?: unknown) => void,
+): void {
+  const { user, authenticatedAt } = req.session ?? {};
+  if (!user || (authenticatedAt !== undefined && Date.now() - authenticatedAt < lifetimeMs)) {
+    done();
+    return;
+  }
+  req.session.regenerate(done);
+}
+
+/** The cookie's name: with the `__Host-` prefix whenever browsers come over HTTPS only. */
+export function sessionCookieName(env: Pick<GatewayEnvironment, 'httpsOnly'>): string {
+  return env.httpsOnly ? HOST_SESSION_COOKIE_NAME : SESSION_COOKIE_NAME;
+}
+
+/**
  * express-session on Redis (connect-redis), so every gateway pod sees the same sessions.
  *
  * Cookie: httpOnly, SameSite=Lax, one day. The cookie and the Redis key expire together; a
  * request renews both to a full day when they were set over an hour ago, instead of signing
- * and sending the cookie on every response (`rolling`). In production
+ * and sending the cookie on every response (`rolling`). Behind TLS (HTTPS_ONLY, the production
+ * default) it is `__Host-taskit.sid` and always Secure; otherwise in production
  * `secure: 'auto'` with `trust proxy` makes it Secure exactly when the request reached the load
- * balancer over HTTPS (X-Forwarded-Proto), so plain-HTTP compose still works.
+ * balancer over HTTPS (X-Forwarded-Proto), so plain-HTTP compose still works. Every secret of
+ * SESSION_SECRET verifies a cookie, the first signs. A session also ends
+ * SESSION_ABSOLUTE_LIFETIME_SECONDS after its login.
  *
  * Errors of the store (Redis down) go to Nest's exception handler, which answers 503.
  */
@@ -41,8 +67,8 @@ export function createSessionMiddleware(
   env: GatewayEnvironment,
 ): RequestHandler {
   const handler = session({
-    name: SESSION_COOKIE_NAME,
-    secret: env.sessionSecret,
+    name: sessionCookieName(env),
+    secret: env.sessionSecrets,
     store: new SessionStore(client, env),
     resave: false,
     saveUninitialized: false,
@@ -51,12 +77,13 @@ export function createSessionMiddleware(
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
-      secure: env.isProduction ? 'auto' : false,
+      secure: env.httpsOnly ? true : env.isProduction ? 'auto' : false,
       maxAge: SESSION_MAX_AGE_MS,
       path: '/',
     },
   });
 
+  const lifetimeMs = env.SESSION_ABSOLUTE_LIFETIME_SECONDS * 1000;
   const logger = new Logger('Session');
   return function sessionMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (SESSIONLESS_PATH_PREFIXES.some((prefix) => req.path.startsWith(prefix))) {
@@ -75,8 +102,14 @@ export function createSessionMiddleware(
         return;
       }
       routed = true;
-      if (error === undefined) renewIfDue(req);
-      next(error);
+      if (error !== undefined) {
+        next(error);
+        return;
+      }
+      endIfPastLifetime(req, lifetimeMs, (ended?: unknown) => {
+        if (ended === undefined) renewIfDue(req);
+        next(ended);
+      });
     });
   };
 }

@@ -8,6 +8,8 @@ declare module 'express-session' {
     csrfToken?: string;
     /** Set on the anonymous session that logout hands out to carry the "Signed out" notice. */
     signedOutAt?: number;
+    /** When the user logged in (ms since the epoch): the session ends its absolute lifetime later. */
+    authenticatedAt?: number;
     /** When the session was last renewed (session.middleware.ts); absent until the first. */
     renewedAt?: number;
   }

@@ -43,6 +43,16 @@ export class UsersService implements OnModuleInit {
     }
   }
 
+  async findById(id: string): Promise<StoredUser | undefined> {
+    const found = await this.users.findById(id).lean().exec();
+    if (!found) return undefined;
+    return { id: String(found._id), email: found.email, passwordHash: found.passwordHash };
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.updateOne({ _id: { $eq: id } }, { $set: { passwordHash } }).exec();
+  }
+
   async findByEmail(email: string): Promise<StoredUser | undefined> {
     const found = await this.users
       .findOne({ email: { $eq: normaliseEmail(email) } })
