@@ -26,6 +26,8 @@ export const OVERLAYS = {
     path: 'deploy/k8s/overlays/gke',
     hpa: { gateway: [3, 10], analytics: [2, 6], telegraf: [1, 3], 'otel-collector': [2, 4] },
     secretsByReference: true,
+    // Pods of the namespace that deploy/k8s/bootstrap creates (the RabbitMQ cluster).
+    bootstrapPods: [{ 'app.kubernetes.io/name': 'rabbitmq' }],
   },
 };
 
@@ -212,10 +214,10 @@ export function policyViolations(objects, overlay) {
     problems.push('NetworkPolicy: no default deny-all (ingress and egress) policy');
   }
   // The RabbitMQ Cluster Operator makes the pods of a RabbitmqCluster, labelled with its name.
-  const operated = byKind('RabbitmqCluster').map((r) => ({
-    kind: 'RabbitmqCluster',
-    spec: { template: { metadata: { labels: { 'app.kubernetes.io/name': r.metadata.name } } } },
-  }));
+  const operated = [
+    ...byKind('RabbitmqCluster').map((r) => ({ 'app.kubernetes.io/name': r.metadata.name })),
+    ...(overlay.bootstrapPods ?? []),
+  ].map((labels) => ({ kind: 'Pod', spec: { template: { metadata: { labels } } } }));
   problems.push(...networkPolicyViolations(byKind('NetworkPolicy'), [...workloads, ...operated]));
   const namespaces = byKind('Namespace').map((ns) => ns.metadata.name);
   for (const o of objects.filter((o) => o.kind !== 'Namespace')) {
