@@ -3,7 +3,7 @@
 # (data.taskit: writableRoot, secretsByReference). Rules that join several objects (an
 # autoscaler and a PodDisruptionBudget per Deployment, references that resolve, network
 # peers that select pods) are in lib/k8s.mjs.
-package main
+package kubernetes
 
 import rego.v1
 
@@ -75,7 +75,7 @@ deny contains sprintf("%s container %s: must not add capabilities", [name, x.c.n
 
 writable_root if {
 	input.kind == "Deployment"
-	input.metadata.name in object.get(data, ["taskit", "writableRoot"], [])
+	input.metadata.name in data.taskit.writableRoot
 }
 
 deny contains sprintf("%s container %s: readOnlyRootFilesystem must be true", [name, x.c.name]) if {
@@ -170,7 +170,7 @@ deny contains sprintf("%s: must enforce the restricted Pod Security Standard", [
 
 deny contains sprintf("%s: this overlay must reference secrets, not carry them", [name]) if {
 	input.kind == "Secret"
-	object.get(data, ["taskit", "secretsByReference"], false) == true
+	data.taskit.secretsByReference == true
 }
 
 deny contains sprintf("%s: needs spec.domains", [name]) if {
