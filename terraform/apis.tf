@@ -8,7 +8,10 @@ locals {
     "iam.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "redis.googleapis.com",
     "secretmanager.googleapis.com",
+    "servicenetworking.googleapis.com",
+    "storage.googleapis.com",
   ]
 }
 

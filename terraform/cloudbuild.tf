@@ -1,7 +1,7 @@
 # The delivery pipeline: a Cloud Build trigger runs cloudbuild.yaml on every push to the
 # main branch (test, build, push, `skaffold deploy -p gke`), as its own service account,
-# which may only push to Taskit's two repositories, deploy into the cluster and write its
-# logs.
+# which may only push to Taskit's two repositories, read the overlay's settings, deploy
+# into namespace taskit and write its logs.
 
 resource "google_service_account" "cloudbuild" {
   account_id   = "${var.cluster_name}-cloudbuild"
@@ -23,10 +23,21 @@ resource "google_artifact_registry_repository_iam_member" "cloudbuild_images" {
   member     = google_service_account.cloudbuild.member
 }
 
-# Deploy: Kubernetes objects in the project's clusters (no RBAC or IAM changes; includes
-# container.clusters.connect, for the DNS endpoint) and the build's logs.
+# Deploy, least privilege: a custom role with exactly what `get-credentials --dns-endpoint`
+# needs (find the cluster, connect to its DNS endpoint). What the build may do inside the
+# cluster is the namespaced Role of deploy/k8s/bootstrap (no Secrets, no RBAC, no exec),
+# bound to this account's email by an administrator once (docs/deployment.md, step 8).
+resource "google_project_iam_custom_role" "deployer" {
+  role_id     = "taskitDeployer"
+  title       = "Taskit deployer: connect to the cluster"
+  permissions = ["container.clusters.get", "container.clusters.connect"]
+}
+
 resource "google_project_iam_member" "cloudbuild" {
-  for_each = toset(["roles/container.developer", "roles/logging.logWriter"])
+  for_each = {
+    deployer = google_project_iam_custom_role.deployer.id
+    logs     = "roles/logging.logWriter"
+  }
 
   project = var.project_id
   role    = each.value
@@ -55,26 +66,13 @@ resource "google_cloudbuild_trigger" "deploy" {
   service_account    = google_service_account.cloudbuild.id
   include_build_logs = "INCLUDE_BUILD_LOGS_WITH_STATUS"
 
-  # Terraform's values, none of them secret: the registry, the cluster and the gke
-  # overlay's settings (the same as output gke_overlay_settings).
+  # Terraform's values, none of them secret. The gke overlay's settings come from the
+  # deploy-config bucket (config.tf), whose name cloudbuild.yaml derives (_DEPLOY_CONFIG).
   substitutions = {
-    _REGION                   = var.region
-    _REPOSITORY               = google_artifact_registry_repository.images.repository_id
-    _CACHE_REPOSITORY         = google_artifact_registry_repository.build_cache.repository_id
-    _CLUSTER                  = google_container_cluster.taskit.name
-    _DOMAIN                   = var.domain
-    _STATIC_IP_NAME           = google_compute_global_address.ingress.name
-    _SSL_POLICY_NAME          = google_compute_ssl_policy.modern.name
-    _GATEWAY_GSA_EMAIL        = google_service_account.workload["gateway"].email
-    _ANALYTICS_GSA_EMAIL      = google_service_account.workload["analytics"].email
-    _OTEL_COLLECTOR_GSA_EMAIL = google_service_account.otel_collector.email
-    _INFLUX_URL               = var.influx_url
-    _INFLUX_ORG               = var.influx_org
-    _INFLUX_BUCKET            = var.influx_bucket
-    _MONGODB_CIDR             = var.managed_service_cidrs.mongodb
-    _REDIS_CIDR               = var.managed_service_cidrs.redis
-    _RABBITMQ_CIDR            = var.managed_service_cidrs.rabbitmq
-    _INFLUX_CIDR              = var.managed_service_cidrs.influxdb
+    _REGION           = var.region
+    _REPOSITORY       = google_artifact_registry_repository.images.repository_id
+    _CACHE_REPOSITORY = google_artifact_registry_repository.build_cache.repository_id
+    _CLUSTER          = google_container_cluster.taskit.name
   }
 
   depends_on = [

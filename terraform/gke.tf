@@ -20,6 +20,8 @@ resource "google_container_cluster" "taskit" {
   }
 
   datapath_provider = "ADVANCED_DATAPATH"
+  # Egress by host name (FQDNNetworkPolicy): InfluxDB and Google's APIs, no 0.0.0.0/0.
+  enable_fqdn_network_policy = true
 
   private_cluster_config {
     enable_private_nodes = true
@@ -29,7 +31,10 @@ resource "google_container_cluster" "taskit" {
   }
 
   # The DNS-based endpoint: kubectl authorised by IAM alone (container.clusters.connect),
-  # reachable from Cloud Build's workers, whose addresses are not in the list below.
+  # reachable from Cloud Build's workers, whose addresses are not in the list below. The
+  # build's identity may connect and then act only in namespace taskit, without Secrets
+  # (cloudbuild.tf, deploy/k8s/bootstrap); docs/deployment.md, "Deployer", says why the
+  # endpoint stays reachable and what a private pool would change.
   control_plane_endpoints_config {
     dns_endpoint_config {
       allow_external_traffic = true
@@ -55,6 +60,12 @@ resource "google_container_cluster" "taskit" {
   }
 
   enable_shielded_nodes = true
+
+  # The Secret Manager add-on: pods mount their secrets as files (the gke overlay's
+  # SecretProviderClass), read with the pod's Workload Identity; no Kubernetes Secret.
+  secret_manager_config {
+    enabled = true
+  }
 
   addons_config {
     http_load_balancing {

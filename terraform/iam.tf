@@ -15,9 +15,9 @@ resource "google_project_iam_member" "nodes_default" {
 
 # Workload identities: one Google service account per Taskit service, usable only by that
 # service's Kubernetes service account (the gke overlay annotates it with the email). They
-# hold no project roles yet; grant the ones a service starts to need to its account only.
+# hold no project roles: each may read its own secrets in Secret Manager (secrets.tf).
 locals {
-  workloads = toset(["gateway", "analytics"])
+  workloads = toset(["gateway", "analytics", "telegraf", "grafana"])
   # The gke overlay's namespace (deploy/k8s/overlays/gke/kustomization.yaml); the deploy
   # checks keep the two equal. A constant: Workload Identity binds exactly this one.
   kubernetes_namespace = "taskit"

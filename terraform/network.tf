@@ -89,3 +89,25 @@ resource "google_compute_ssl_policy" "modern" {
 
   depends_on = [google_project_service.enabled]
 }
+
+# Private service access: one range of taskit-vpc handed to Google's service producers
+# (Memorystore here; also Atlas' or a broker's peering if chosen that way), so that the
+# managed services get private addresses in the VPC and nothing leaves it.
+resource "google_compute_global_address" "private_services" {
+  name          = "${var.cluster_name}-private-services"
+  purpose       = "VPC_PEERING"
+  address_type  = "INTERNAL"
+  network       = google_compute_network.vpc.id
+  address       = split("/", var.private_services_cidr)[0]
+  prefix_length = tonumber(split("/", var.private_services_cidr)[1])
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_service_networking_connection" "private_services" {
+  network                 = google_compute_network.vpc.id
+  service                 = "servicenetworking.googleapis.com"
+  reserved_peering_ranges = [google_compute_global_address.private_services.name]
+
+  depends_on = [google_project_service.enabled]
+}

@@ -19,26 +19,48 @@ output "ingress_ip" {
 }
 
 output "gke_overlay_settings" {
-  description = "This project's deploy/k8s/overlays/gke/settings.env (the trigger passes the same values to cloudbuild.yaml)."
-  value       = <<-EOT
-    DOMAIN=${var.domain}
-    STATIC_IP_NAME=${google_compute_global_address.ingress.name}
-    SSL_POLICY_NAME=${google_compute_ssl_policy.modern.name}
-    GATEWAY_GSA_EMAIL=${google_service_account.workload["gateway"].email}
-    ANALYTICS_GSA_EMAIL=${google_service_account.workload["analytics"].email}
-    OTEL_COLLECTOR_GSA_EMAIL=${google_service_account.otel_collector.email}
-    INFLUX_URL=${var.influx_url}
-    INFLUX_ORG=${var.influx_org}
-    INFLUX_BUCKET=${var.influx_bucket}
-    MONGODB_CIDR=${var.managed_service_cidrs.mongodb}
-    REDIS_CIDR=${var.managed_service_cidrs.redis}
-    RABBITMQ_CIDR=${var.managed_service_cidrs.rabbitmq}
-    INFLUX_CIDR=${var.managed_service_cidrs.influxdb}
-  EOT
+  description = "This project's deploy/k8s/overlays/gke/settings.env (also in the deploy-config bucket, which the pipeline reads)."
+  value       = local.gke_overlay_settings
+}
+
+output "gke_egress_peers" {
+  description = "This project's deploy/k8s/overlays/gke/egress-peers.yaml: egress to MongoDB's endpoints and Memorystore's range."
+  value       = local.gke_egress_peers
+}
+
+output "gke_secret_classes" {
+  description = "This project's deploy/k8s/overlays/gke/secret-classes.yaml: each workload's secrets, mounted as files."
+  value       = local.gke_secret_classes
+}
+
+output "deploy_config_bucket" {
+  description = "Where the pipeline reads the gke overlay's settings.env and egress-peers.yaml."
+  value       = "gs://${google_storage_bucket.deploy_config.name}/gke"
+}
+
+output "redis_hosts" {
+  description = "Memorystore addresses (TLS port 6378): sessions for REDIS_URL, cache for REDIS_CACHE_URL (rediss://:AUTH@host:6378)."
+  value       = { for name, instance in google_redis_instance.taskit : name => "${instance.host}:${instance.port}" }
+}
+
+output "redis_ca_certificate" {
+  description = "Memorystore's server CA, also in secret taskit-gateway-redis-ca (the gateway reads it from REDIS_TLS_CA_FILE)."
+  value       = google_secret_manager_secret_version.redis_ca.secret_data
+  sensitive   = true
+}
+
+output "secrets" {
+  description = "Secret Manager secrets whose first version the operator adds (docs/deployment.md, step 6)."
+  value       = sort([for secret in google_secret_manager_secret.taskit : secret.secret_id])
+}
+
+output "cloudbuild_service_account" {
+  description = "The build's identity: deploy/k8s/bootstrap binds the namespaced deployer Role to this email."
+  value       = google_service_account.cloudbuild.email
 }
 
 output "nat_ips" {
-  description = "Fixed egress addresses of the cluster (Cloud NAT): allow-list them at the managed services."
+  description = "Fixed egress addresses of the cluster (Cloud NAT): allow-list them at InfluxDB if it filters by address."
   value       = google_compute_address.nat[*].address
 }
 

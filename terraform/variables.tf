@@ -140,7 +140,7 @@ variable "domain" {
 }
 
 variable "influx_url" {
-  description = "URL of the production InfluxDB 2 (for example InfluxDB Cloud), written into the gke overlay settings."
+  description = "URL of the production InfluxDB (InfluxDB Cloud Dedicated/Serverless, or a self-hosted 1.8/2.x behind TLS), written into the gke overlay settings."
   type        = string
   default     = "https://influxdb.example.com"
 
@@ -172,30 +172,85 @@ variable "influx_bucket" {
   }
 }
 
-variable "managed_service_cidrs" {
-  description = "One CIDR per managed service, the only egress the gke overlay's network policies allow to it (Atlas private endpoint, Memorystore's reserved range, the broker, InfluxDB)."
-  type = object({
-    mongodb  = string
-    redis    = string
-    rabbitmq = string
-    influxdb = string
-  })
-  default = {
-    mongodb  = "10.40.0.0/24"
-    redis    = "10.40.1.0/29"
-    rabbitmq = "10.40.2.0/24"
-    # InfluxDB Cloud publishes no address ranges: any address, on its ports only.
-    influxdb = "0.0.0.0/0"
-  }
+variable "private_services_cidr" {
+  description = "Range of taskit-vpc reserved for private service access (Memorystore); the gateway's Redis egress allows exactly this range."
+  type        = string
+  default     = "10.40.0.0/20"
 
   validation {
-    condition     = alltrue([for cidr in values(var.managed_service_cidrs) : can(cidrhost(cidr, 0))])
-    error_message = "Every managed_service_cidrs value must be an IPv4 CIDR block."
+    condition     = can(cidrhost(var.private_services_cidr, 0)) && tonumber(split("/", var.private_services_cidr)[1]) <= 24
+    error_message = "private_services_cidr must be an IPv4 CIDR block of /24 or larger."
+  }
+}
+
+variable "mongodb_egress_cidrs" {
+  description = "Addresses of MongoDB Atlas' private endpoints (one /32 per Private Service Connect endpoint): the only MongoDB egress the gke overlay allows."
+  type        = list(string)
+  default     = ["10.10.15.10/32"]
+
+  validation {
+    condition     = length(var.mongodb_egress_cidrs) > 0 && alltrue([for cidr in var.mongodb_egress_cidrs : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
+    error_message = "mongodb_egress_cidrs must list at least one IPv4 CIDR block, none of them 0.0.0.0/0."
+  }
+}
+
+variable "influx_host" {
+  description = "Host name of the production InfluxDB (influx_url's host): the FQDN network policy allows HTTPS to this name only."
+  type        = string
+  default     = "influxdb.example.com"
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$", var.influx_host))
+    error_message = "influx_host must be a fully qualified host name in lower case."
+  }
+}
+
+variable "redis_sessions_memory_gb" {
+  description = "Memory of the Memorystore instance for sessions, rate limits and locks (STANDARD_HA, noeviction)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.redis_sessions_memory_gb >= 1 && var.redis_sessions_memory_gb <= 300
+    error_message = "redis_sessions_memory_gb must be from 1 to 300."
+  }
+}
+
+variable "redis_cache_memory_gb" {
+  description = "Memory of the Memorystore instance for the task-list cache (allkeys-lru)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.redis_cache_memory_gb >= 1 && var.redis_cache_memory_gb <= 300
+    error_message = "redis_cache_memory_gb must be from 1 to 300."
+  }
+}
+
+variable "redis_cache_tier" {
+  description = "Tier of the cache instance: BASIC (a lost node is a cold cache) or STANDARD_HA."
+  type        = string
+  default     = "BASIC"
+
+  validation {
+    condition     = contains(["BASIC", "STANDARD_HA"], var.redis_cache_tier)
+    error_message = "redis_cache_tier must be BASIC or STANDARD_HA."
+  }
+}
+
+variable "armor_rate_limit_per_minute" {
+  description = "Requests one client address may send per minute before Cloud Armor answers 429."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.armor_rate_limit_per_minute >= 60 && floor(var.armor_rate_limit_per_minute) == var.armor_rate_limit_per_minute
+    error_message = "armor_rate_limit_per_minute must be a whole number of at least 60."
   }
 }
 
 variable "nat_ip_count" {
-  description = "Static external IPs of Cloud NAT: the addresses to allow-list at managed MongoDB, RabbitMQ and InfluxDB."
+  description = "Static external IPs of Cloud NAT: the cluster's source addresses on the internet (for InfluxDB's allow-list, where it has one)."
   type        = number
   default     = 2
 
@@ -206,7 +261,7 @@ variable "nat_ip_count" {
 }
 
 variable "github_owner" {
-  description = "Owner of the GitHub repository the Cloud Build trigger builds. Empty (the default): no trigger yet; set it once the repository is connected to Cloud Build."
+  description = "Owner of the GitHub repository the Cloud Build trigger builds. Empty (the default): no trigger. Set it only after the repository is connected to Cloud Build (docs/deployment.md, step 9), or the apply fails."
   type        = string
   default     = ""
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Static checks of Taskit's delivery files (issue #6): nothing here needs Docker, a
-// cluster or a cloud account. Usage: node tools/deploy-check/check.mjs
+// Static checks of Taskit's delivery files (docs/deployment.md, "Static checks"): nothing
+// here needs Docker, a cluster or a cloud account. Usage: node tools/deploy-check/check.mjs
 // Schemas: tools/deploy-check/schemas (sources and licences in its SOURCES.md), or
 // $TASKIT_SCHEMAS_DIR.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertNone, createRunner } from './lib/harness.mjs';
+import { actionlint, assertNone, createRunner } from './lib/harness.mjs';
 import { selfTests } from './self-tests.mjs';
 import { ensureTool, TOOLS } from './lib/tools.mjs';
 import {
+  conftest,
   KINDS_WITHOUT_SCHEMA,
   kubeconform,
   OPTIONAL_COMPONENTS,
@@ -31,7 +32,13 @@ import {
   schemaValidator,
   skaffoldViolations,
 } from './lib/files.mjs';
-import { parseTerraform, terraformViolations, tofuFmtProblems } from './lib/terraform.mjs';
+import {
+  backingServiceViolations,
+  parseTerraform,
+  terraformViolations,
+  tofuFmtProblems,
+} from './lib/terraform.mjs';
+import { exportedMetrics, metricViolations, promtool, ruleGroups } from './lib/prometheus.mjs';
 import {
   cloudbuildViolations,
   envKeys,
@@ -43,6 +50,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const schemas = path.resolve(process.env.TASKIT_SCHEMAS_DIR ?? path.join(here, 'schemas'));
 const file = (relative) => path.join(repo, relative);
+const policies = path.join(here, 'policy');
 const read = (relative) => readFileSync(file(relative), 'utf8');
 
 const DOCKERFILE_RULES = {
@@ -116,11 +124,37 @@ try {
       ];
       return `${summary.valid ?? 0} valid${skipped.length ? `, skipped by name (no schema): ${skipped.join(', ')}` : ''}`;
     });
-    await runner.check(`policies ${name}`, () => {
+    await runner.check(`policies ${name} (conftest, policy/kubernetes)`, () => {
+      if (!rendered || !tools.conftest) throw new Error('nothing to check');
+      const { problems, tested } = conftest(
+        tools.conftest,
+        path.join(policies, 'kubernetes'),
+        rendered.file,
+        {
+          writableRoot: overlay.writableRoot ?? [],
+          secretsByReference: !!overlay.secretsByReference,
+        },
+      );
+      assertNone(problems);
+      return `${tested} objects`;
+    });
+    await runner.check(`policies ${name} across objects (lib/k8s.mjs)`, () => {
       if (!rendered) throw new Error('nothing to check');
       assertNone(policyViolations(rendered.objects, overlay));
     });
   }
+  await runner.check('deploy/k8s/bootstrap: namespace and deployer Role (conftest)', () => {
+    const text = render(tools.kustomize, stage.root, 'deploy/k8s/bootstrap');
+    const rendered = path.join(stage.root, 'bootstrap.yaml');
+    writeFileSync(rendered, text);
+    const problems = ['kubernetes', 'bootstrap'].flatMap(
+      (set) => conftest(tools.conftest, path.join(policies, set), rendered).problems,
+    );
+    const kinds = parseManifests(text).map((o) => o.kind);
+    for (const kind of ['Namespace', 'Role'])
+      if (!kinds.includes(kind)) problems.push(`deploy/k8s/bootstrap renders no ${kind}`);
+    assertNone(problems);
+  });
 
   // ------------------------------------------------------------------ Skaffold, Compose
   await runner.check('skaffold.yaml against skaffold/v4beta14.json', () => {
@@ -200,6 +234,58 @@ try {
     },
   );
 
+  await runner.check(
+    'terraform: backing services, secrets, Cloud Armor, deploy settings',
+    async () =>
+      assertNone(
+        backingServiceViolations(await parseTerraform(file('terraform')), {
+          tfvarsExample: read('terraform/terraform.tfvars.example'),
+          ingress: read('deploy/k8s/overlays/gke/ingress.yaml'),
+        }),
+      ),
+  );
+
+  // ------------------------------------------------------------------ Prometheus
+  const rulesFile = file('deploy/prometheus/slo-rules.yaml');
+  const rulesTest = file('deploy/prometheus/tests/slo-rules.test.yaml');
+  await runner.check('promtool check rules + test rules deploy/prometheus', () => {
+    const { problems, summary } = promtool(tools.promtool, ruleGroups(rulesFile), rulesTest);
+    assertNone(problems);
+    return summary;
+  });
+  const exported = exportedMetrics(['apps', 'libs'].map(file));
+  await runner.check('Prometheus rules and SLO dashboard read exported metrics', () => {
+    const groups = ruleGroups(rulesFile);
+    const dashboard = JSON.parse(read('deploy/prometheus/dashboards/taskit-slo.json'));
+    const queries = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    const recorded = new Set(groups.flatMap((g) => g.rules.map((r) => r.record).filter(Boolean)));
+    assertNone([
+      ...metricViolations(groups, exported),
+      ...metricViolations(
+        [{ name: 'dashboard', rules: queries.map((expr) => ({ expr, record: 'panel' })) }],
+        exported,
+      ),
+      ...queries
+        .flatMap((q) => [...q.matchAll(/taskit:[\w:]+/g)].map((m) => m[0]))
+        .filter((r) => !recorded.has(r))
+        .map((r) => `dashboard reads ${r}, which no rule records`),
+    ]);
+    return `${exported.size} exported names`;
+  });
+
+  // ------------------------------------------------------------------ workflows
+  await runner.check('actionlint .github/workflows', () => {
+    const dir = file('.github/workflows');
+    const workflows = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+    assertNone(
+      actionlint(
+        tools.actionlint,
+        workflows.map((f) => path.join(dir, f)),
+      ),
+    );
+    return workflows.join(', ');
+  });
+
   // ------------------------------------------------------------------ pipeline
   const pipeline = await pipelineInputs();
   await runner.check('cloudbuild.yaml: pinned steps, tests, BuildKit images, gke deploy', () =>
@@ -213,7 +299,7 @@ try {
   );
 
   // ------------------------------------------------------------------ self-tests
-  await selfTests({ runner, tools, schemas, file, renders, pipeline });
+  await selfTests({ runner, tools, schemas, file, renders, pipeline, policies, exported, stage });
 } finally {
   rmSync(stage.root, { recursive: true, force: true });
 }
@@ -237,6 +323,7 @@ async function pipelineInputs() {
     settingsKeys: envKeys(read('deploy/k8s/overlays/gke/settings.env')),
     namespace: readYaml(file('deploy/k8s/overlays/gke/kustomization.yaml')).namespace,
     gitignore: read('terraform/.gitignore'),
+    tfvarsExample: read('terraform/terraform.tfvars.example'),
   };
 }
 

@@ -50,8 +50,12 @@ export function composeViolations(compose, envExample) {
   ]) {
     if (!services[name]) problems.push(`services.${name} is missing`);
   }
+  // A one-shot job (restart: 'no', like influxdb-tokens) runs to completion: no
+  // healthcheck; its dependants wait for service_completed_successfully.
+  const oneShot = (svc) => svc?.restart === 'no';
   for (const [name, svc] of Object.entries(services)) {
-    if (!svc.healthcheck?.test) problems.push(`services.${name}: needs a healthcheck`);
+    if (!svc.healthcheck?.test && !oneShot(svc))
+      problems.push(`services.${name}: needs a healthcheck`);
     if (svc.build) {
       if (svc.build.context !== '.' || !svc.build.target)
         problems.push(`services.${name}: builds from the root context with a target`);
@@ -62,6 +66,13 @@ export function composeViolations(compose, envExample) {
     if (Array.isArray(deps))
       problems.push(`services.${name}: depends_on must use condition: service_healthy`);
     for (const [dep, spec] of Object.entries(Array.isArray(deps) ? {} : deps)) {
+      if (oneShot(services[dep])) {
+        if (spec?.condition !== 'service_completed_successfully')
+          problems.push(
+            `services.${name}: depends_on.${dep} (one-shot) must use condition: service_completed_successfully`,
+          );
+        continue;
+      }
       if (spec?.condition !== 'service_healthy')
         problems.push(`services.${name}: depends_on.${dep} must use condition: service_healthy`);
       if (!services[dep]?.healthcheck)

@@ -63,3 +63,11 @@ export function runOk(command, args, options = {}) {
   }
   return result.stdout;
 }
+
+/** actionlint over workflow files: one line per finding (none when clean). */
+export function actionlint(binary, files) {
+  const result = run(binary, ['-no-color', '-oneline', ...files]);
+  if (result.status === 0) return [];
+  const lines = result.stdout.split('\n').filter(Boolean);
+  return lines.length > 0 ? lines : [result.stderr.trim() || `actionlint exited ${result.status}`];
+}

@@ -1,5 +1,5 @@
-// Rules on rendered objects beyond the pod basics (lib/k8s.mjs): network policy peers,
-// where metrics are scraped, and the paths images write under a read-only root.
+// Rules that join rendered objects (lib/k8s.mjs): network policy peers that select pods,
+// and metrics scraped on a port no Ingress routes.
 /** `Kind/name` of a rendered object. */
 export const key = (o) => `${o.kind}/${o.metadata?.name}`;
 
@@ -9,22 +9,18 @@ export const matches = (selector, labels) =>
   Object.keys(selector?.matchLabels ?? {}).length > 0;
 
 /**
- * Every rule names its peers (no `to`/`from` admits any address on those ports), and an
- * in-namespace pod selector must select pods this overlay renders.
+ * An in-namespace pod selector of a rule must select pods this overlay renders (a rule
+ * without peers is refused per object, in policy/kubernetes).
  */
 export function networkPolicyViolations(policies, workloads) {
   const problems = [];
   for (const p of policies) {
     const rules = [
-      ...(p.spec?.ingress ?? []).map((r) => ({ peers: r.from, dir: 'ingress', field: 'from' })),
-      ...(p.spec?.egress ?? []).map((r) => ({ peers: r.to, dir: 'egress', field: 'to' })),
+      ...(p.spec?.ingress ?? []).map((r) => ({ peers: r.from, dir: 'ingress' })),
+      ...(p.spec?.egress ?? []).map((r) => ({ peers: r.to, dir: 'egress' })),
     ];
-    for (const { peers, dir, field } of rules) {
-      if (!(peers?.length > 0)) {
-        problems.push(`${key(p)}: an ${dir} rule without ${field} admits every address`);
-        continue;
-      }
-      for (const peer of peers) {
+    for (const { peers, dir } of rules) {
+      for (const peer of peers ?? []) {
         if (!peer.podSelector || peer.namespaceSelector) continue;
         const selects = workloads.some((w) => {
           const labels = w.spec.template.metadata?.labels ?? {};
@@ -42,30 +38,6 @@ export function networkPolicyViolations(policies, workloads) {
     }
   }
   return problems;
-}
-
-/**
- * Where each image writes at run time: with a read-only root filesystem every one of these
- * paths needs a volume, or the process fails at boot.
- */
-const WRITABLE_PATHS = {
-  rabbitmq: ['/var/lib/rabbitmq', '/var/log/rabbitmq', '/tmp'],
-  mongo: ['/data/db', '/data/configdb', '/tmp'],
-  redis: ['/data'],
-  influxdb: ['/var/lib/influxdb2', '/etc/influxdb2'],
-  'grafana/grafana': ['/var/lib/grafana', '/tmp'],
-  telegraf: ['/tmp'],
-};
-
-export function writablePathViolations(at, c) {
-  if (c.securityContext?.readOnlyRootFilesystem !== true) return [];
-  const repository = (c.image ?? '').split(/[:@]/)[0];
-  const mounted = (c.volumeMounts ?? []).filter((m) => !m.readOnly).map((m) => m.mountPath);
-  return (WRITABLE_PATHS[repository] ?? [])
-    .filter((p) => !mounted.includes(p))
-    .map(
-      (p) => `${at}: read-only root filesystem but ${p} (written by ${repository}) has no volume`,
-    );
 }
 
 /** The container port a Service port leads to on a pod (by name or number). */

@@ -5,13 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { CheckFailure, run, runOk } from './harness.mjs';
-import {
-  key,
-  matches,
-  networkPolicyViolations,
-  scrapeViolations,
-  writablePathViolations,
-} from './k8s-rules.mjs';
+import { key, matches, networkPolicyViolations, scrapeViolations } from './k8s-rules.mjs';
 
 export const KUBERNETES_VERSION = '1.32.2';
 
@@ -23,7 +17,8 @@ export const OVERLAYS = {
   },
   'dev-watch': {
     path: 'deploy/k8s/overlays/dev-watch',
-    hpa: { gateway: [2, 10], analytics: [1, 6], telegraf: [1, 3] },
+    // One watcher per service (components/watch-mode).
+    hpa: { gateway: [1, 1], analytics: [1, 1], telegraf: [1, 3] },
     // The skaffold dev loop syncs sources into these two containers (components/watch-mode).
     writableRoot: ['gateway', 'analytics'],
   },
@@ -31,6 +26,8 @@ export const OVERLAYS = {
     path: 'deploy/k8s/overlays/gke',
     hpa: { gateway: [3, 10], analytics: [2, 6], telegraf: [1, 3], 'otel-collector': [2, 4] },
     secretsByReference: true,
+    // Pods of the namespace that deploy/k8s/bootstrap creates (the RabbitMQ cluster).
+    bootstrapPods: [{ 'app.kubernetes.io/name': 'rabbitmq' }],
   },
 };
 
@@ -45,6 +42,10 @@ export const KINDS_WITHOUT_SCHEMA = [
   'PodMonitoring',
   'ScaledObject',
   'TriggerAuthentication',
+  'SecretProviderClass',
+  'FQDNNetworkPolicy',
+  'RabbitmqCluster',
+  'Rules',
 ];
 
 /** Copies deploy/ to a scratch dir, where the checks add overlay × component combinations. */
@@ -110,7 +111,11 @@ export function kubeconform(binary, schemasDir, file) {
   return { problems, summary: report.summary ?? {} };
 }
 
-/** Taskit's policies over one rendered overlay; returns the list of violations. */
+/**
+ * Taskit's policies that join objects of one rendered overlay (an autoscaler and a
+ * PodDisruptionBudget per Deployment, references, network peers, scrape ports, one
+ * namespace); the per-object ones are Rego (policy/kubernetes, run by conftest below).
+ */
 export function policyViolations(objects, overlay) {
   const problems = [];
   const byKind = (kind) => objects.filter((o) => o.kind === kind);
@@ -174,32 +179,6 @@ export function policyViolations(objects, overlay) {
         );
       }
     }
-    if (d.spec.replicas !== undefined)
-      problems.push(
-        `Deployment/${name}: sets spec.replicas, which fights its autoscaler on every apply`,
-      );
-
-    const pod = d.spec.template.spec;
-    const zoneSpread = (pod.topologySpreadConstraints ?? []).some(
-      (c) =>
-        c.topologyKey === 'topology.kubernetes.io/zone' &&
-        matches(c.labelSelector, d.spec.template.metadata.labels),
-    );
-    if (!zoneSpread)
-      problems.push(
-        `Deployment/${name}: needs a topologySpreadConstraint across topology.kubernetes.io/zone selecting its pods`,
-      );
-    for (const c of pod.containers) {
-      const pause = c.lifecycle?.preStop?.sleep?.seconds;
-      if (pause === undefined)
-        problems.push(`Deployment/${name} container ${c.name}: needs a preStop sleep`);
-      else if ((pod.terminationGracePeriodSeconds ?? 30) <= pause)
-        problems.push(
-          `Deployment/${name}: terminationGracePeriodSeconds must exceed the preStop pause`,
-        );
-    }
-    if (pod.terminationGracePeriodSeconds === undefined)
-      problems.push(`Deployment/${name}: terminationGracePeriodSeconds must be set`);
   }
 
   for (const h of [...hpas, ...scaledObjects]) {
@@ -217,7 +196,6 @@ export function policyViolations(objects, overlay) {
           `${key(w)}: needs exactly one PodDisruptionBudget selecting its pods, found ${own.length}`,
         );
     }
-    problems.push(...podSecurityViolations(w, overlay));
   }
 
   problems.push(...referenceViolations(objects, overlay));
@@ -235,74 +213,16 @@ export function policyViolations(objects, overlay) {
   ) {
     problems.push('NetworkPolicy: no default deny-all (ingress and egress) policy');
   }
-  problems.push(...networkPolicyViolations(byKind('NetworkPolicy'), workloads));
+  // The RabbitMQ Cluster Operator makes the pods of a RabbitmqCluster, labelled with its name.
+  const operated = [
+    ...byKind('RabbitmqCluster').map((r) => ({ 'app.kubernetes.io/name': r.metadata.name })),
+    ...(overlay.bootstrapPods ?? []),
+  ].map((labels) => ({ kind: 'Pod', spec: { template: { metadata: { labels } } } }));
+  problems.push(...networkPolicyViolations(byKind('NetworkPolicy'), [...workloads, ...operated]));
   const namespaces = byKind('Namespace').map((ns) => ns.metadata.name);
   for (const o of objects.filter((o) => o.kind !== 'Namespace')) {
     if (namespaces.length === 1 && o.metadata?.namespace !== namespaces[0])
       problems.push(`${key(o)}: in namespace ${o.metadata?.namespace}, not ${namespaces[0]}`);
-  }
-  for (const ns of byKind('Namespace')) {
-    if (ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
-      problems.push(
-        `Namespace/${ns.metadata.name}: must enforce the restricted Pod Security Standard`,
-      );
-  }
-  if (overlay.secretsByReference) {
-    for (const s of byKind('Secret'))
-      problems.push(
-        `Secret/${s.metadata.name}: this overlay must reference secrets, not carry them`,
-      );
-  }
-  for (const cert of byKind('ManagedCertificate')) {
-    if (!(cert.spec?.domains?.length > 0)) problems.push(`${key(cert)}: needs spec.domains`);
-  }
-  return problems;
-}
-
-function podSecurityViolations(w, overlay) {
-  const problems = [];
-  const pod = w.spec.template.spec;
-  const podSc = pod.securityContext ?? {};
-  const where = key(w);
-  if (podSc.seccompProfile?.type !== 'RuntimeDefault')
-    problems.push(`${where}: pod seccompProfile must be RuntimeDefault`);
-  if (pod.hostNetwork || pod.hostPID || pod.hostIPC)
-    problems.push(`${where}: must not share host namespaces`);
-
-  const containers = [
-    ...(pod.initContainers ?? []).map((c) => ({ c, init: true })),
-    ...pod.containers.map((c) => ({ c, init: false })),
-  ];
-  for (const { c, init } of containers) {
-    const at = `${where} container ${c.name}`;
-    const sc = c.securityContext ?? {};
-    const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
-    const uid = sc.runAsUser ?? podSc.runAsUser;
-    if (nonRoot !== true) problems.push(`${at}: runAsNonRoot must be true`);
-    if (uid === 0) problems.push(`${at}: runs as uid 0`);
-    if (sc.allowPrivilegeEscalation !== false)
-      problems.push(`${at}: allowPrivilegeEscalation must be false`);
-    if (sc.privileged) problems.push(`${at}: must not be privileged`);
-    if (!(sc.capabilities?.drop ?? []).includes('ALL'))
-      problems.push(`${at}: must drop ALL capabilities`);
-    if ((sc.capabilities?.add ?? []).length > 0) problems.push(`${at}: must not add capabilities`);
-    const writable =
-      (overlay.writableRoot ?? []).includes(w.metadata.name) && w.kind === 'Deployment';
-    if (sc.readOnlyRootFilesystem !== true && !writable)
-      problems.push(`${at}: readOnlyRootFilesystem must be true`);
-    if (!init) problems.push(...writablePathViolations(at, c));
-    for (const resource of ['cpu', 'memory']) {
-      if (!c.resources?.requests?.[resource]) problems.push(`${at}: needs a ${resource} request`);
-      if (!c.resources?.limits?.[resource]) problems.push(`${at}: needs a ${resource} limit`);
-    }
-    if (!init) {
-      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-        if (!c[probe]) problems.push(`${at}: needs a ${probe}`);
-      }
-    }
-    if (/:latest$|^[^:@]+$/.test(c.image ?? '') && !['gateway', 'analytics'].includes(c.image)) {
-      problems.push(`${at}: image ${c.image} must be pinned to a version`);
-    }
   }
   return problems;
 }
@@ -380,4 +300,35 @@ function referenceViolations(objects, overlay) {
     }
   }
   return problems;
+}
+
+/**
+ * conftest over a rendered overlay: the per-object policies of policy/<namespace>, with
+ * the overlay's differences as data.taskit. Returns the failures, one line each.
+ */
+export function conftest(binary, policyDir, file, data = {}) {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'deploy-check-conftest-'));
+  const dataFile = path.join(scratch, 'data.json');
+  writeFileSync(dataFile, JSON.stringify({ taskit: data }));
+  const namespace = path.basename(policyDir);
+  const result = run(binary, [
+    'test',
+    '--no-color',
+    '--output=json',
+    `--policy=${policyDir}`,
+    `--namespace=${namespace}`,
+    `--data=${dataFile}`,
+    file,
+  ]);
+  let report;
+  try {
+    report = JSON.parse(result.stdout);
+  } catch {
+    throw new CheckFailure([`conftest exited ${result.status}`, result.stderr.trim()]);
+  }
+  const problems = report.flatMap((r) => (r.failures ?? []).map((f) => f.msg));
+  const tested = report.reduce((n, r) => n + (r.successes ?? 0) + (r.failures?.length ?? 0), 0);
+  if (result.status !== 0 && problems.length === 0)
+    problems.push(result.stderr.trim() || `conftest exited ${result.status}`);
+  return { problems, tested };
 }

@@ -27,6 +27,12 @@ export function secretSubstitutions(substitutions) {
     .map(([k]) => k);
 }
 
+/**
+ * The gke overlay's per-project files: Terraform writes them to the deploy-config bucket
+ * (terraform/config.tf) and the pipeline copies them over the examples in git.
+ */
+export const PROJECT_FILES = ['settings.env', 'egress-peers.yaml', 'secret-classes.yaml'];
+
 /** Keys of an env file (KEY=value lines). */
 export function envKeys(text) {
   return [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
@@ -35,9 +41,10 @@ export function envKeys(text) {
 /**
  * cloudbuild.yaml: pinned step images, tests before images, both images built with a
  * BuildKit cache and tagged with the commit, pushed to the registry Terraform creates,
- * deployed with the gke profile waiting for the rollout, settings from substitutions.
+ * deployed with the gke profile waiting for the rollout, the project's files from the
+ * deploy-config bucket, and a tag for manual builds too.
  */
-export function cloudbuildViolations(build, { skaffold, registry, settingsKeys }) {
+export function cloudbuildViolations(build, { skaffold, registry }) {
   const problems = [];
   const steps = build.steps ?? [];
   const script = (s) => [s.entrypoint, ...(s.args ?? [])].join(' ');
@@ -77,8 +84,10 @@ export function cloudbuildViolations(build, { skaffold, registry, settingsKeys }
       problems.push(`step ${images.id}: the BuildKit image (--driver-opt image=) must be pinned`);
     for (const option of ['--cache-from', '--cache-to', '--push'])
       if (!text.includes(option)) problems.push(`step ${images.id}: buildx needs ${option}`);
-    if (!text.includes('${COMMIT_SHA}'))
-      problems.push(`step ${images.id}: images must be tagged with \${COMMIT_SHA}`);
+    if (!text.includes('tag="${_TAG}"') || !text.includes('$${tag:-manual-${BUILD_ID}}'))
+      problems.push(
+        `step ${images.id}: images must be tagged with \${_TAG} (the commit), or manual-\${BUILD_ID}`,
+      );
     for (const a of artifacts) {
       if (!new RegExp(`\\b${a.image}\\b`).test(text))
         problems.push(`step ${images.id}: does not build skaffold artifact ${a.image}`);
@@ -99,19 +108,24 @@ export function cloudbuildViolations(build, { skaffold, registry, settingsKeys }
       problems.push(`step ${deploy.id}: must deploy the gke profile`);
     if (/--status-check[ =]false/.test(text))
       problems.push(`step ${deploy.id}: must wait for the rollout (status check)`);
+    if (!text.includes('tag="${_TAG}"'))
+      problems.push(`step ${deploy.id}: must deploy the images' tag (\${_TAG})`);
     for (const a of artifacts)
-      if (!text.includes(`${a.image}=\${_IMAGE_REPO}/${a.image}:\${COMMIT_SHA}`))
-        problems.push(`step ${deploy.id}: must deploy ${a.image} at the commit's tag`);
+      if (!text.includes(`${a.image}=\${_IMAGE_REPO}/${a.image}:$\${tag}`))
+        problems.push(`step ${deploy.id}: must deploy ${a.image} at the images' tag`);
     if (images && !(deploy.waitFor ?? []).includes(images.id))
       problems.push(`step ${deploy.id}: must wait for ${images.id}`);
-    for (const k of settingsKeys)
-      if (!text.includes(`${k}=\${_${k}}`))
-        problems.push(`step ${deploy.id}: does not write gke setting ${k} from \${_${k}}`);
+    for (const f of PROJECT_FILES)
+      if (!text.includes(`\${_DEPLOY_CONFIG}/${f}`))
+        problems.push(`step ${deploy.id}: does not copy ${f} from \${_DEPLOY_CONFIG}`);
   }
 
   const subs = build.substitutions ?? {};
-  for (const k of settingsKeys)
-    if (!(`_${k}` in subs)) problems.push(`substitution _${k} (gke setting ${k}) is missing`);
+  if (subs._TAG !== '${COMMIT_SHA}') problems.push('_TAG must default to ${COMMIT_SHA}');
+  if (subs._DEPLOY_CONFIG !== 'gs://${PROJECT_ID}-${_CLUSTER}-deploy-config/gke')
+    problems.push(
+      "_DEPLOY_CONFIG must be terraform's bucket: gs://${PROJECT_ID}-${_CLUSTER}-deploy-config/gke",
+    );
   if (subs._IMAGE_REPO !== '${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_REPOSITORY}')
     problems.push('_IMAGE_REPO must be ${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_REPOSITORY}');
   if (subs._REPOSITORY !== registry.images)
@@ -132,7 +146,10 @@ export function cloudbuildViolations(build, { skaffold, registry, settingsKeys }
  * terraform/: the trigger runs cloudbuild.yaml as a dedicated account that may push to the
  * two repositories, deploy and log, and nothing more; the rest of the review's findings.
  */
-export function pipelineTerraformViolations(tf, { build, settingsKeys, namespace, gitignore }) {
+export function pipelineTerraformViolations(
+  tf,
+  { build, settingsKeys, namespace, gitignore, tfvarsExample },
+) {
   const problems = [];
   const expect = (ok, message) => ok || problems.push(message);
   const triggers = resources(tf, 'google_cloudbuild_trigger').map(([, v]) => first(v));
@@ -145,7 +162,7 @@ export function pipelineTerraformViolations(tf, { build, settingsKeys, namespace
   expect(account, 'the trigger must run as a dedicated google_service_account (.id)');
   const member = `\${google_service_account.${account}.member}`;
 
-  const derived = ['_IMAGE_REPO', '_CACHE_REPO'];
+  const derived = ['_IMAGE_REPO', '_CACHE_REPO', '_TAG', '_DEPLOY_CONFIG'];
   const wanted = Object.keys(build.substitutions ?? {}).filter((k) => !derived.includes(k));
   const given = Object.keys(trigger.substitutions ?? {});
   for (const k of wanted) expect(given.includes(k), `the trigger does not set ${k}`);
@@ -154,17 +171,39 @@ export function pipelineTerraformViolations(tf, { build, settingsKeys, namespace
   for (const k of secretSubstitutions(trigger.substitutions))
     problems.push(`the trigger's substitution ${k} looks like a secret`);
 
-  const allowedProjectRoles = ['roles/container.developer', 'roles/logging.logWriter'];
+  // Project-wide, the build may write logs and connect to the cluster (a custom role with
+  // exactly that); what it may do inside is deploy/k8s/bootstrap's namespaced Role.
+  const allowedProjectRoles = ['roles/logging.logWriter'];
+  const connectOnly = ['container.clusters.get', 'container.clusters.connect'];
   for (const [name, v] of resources(tf, 'google_project_iam_member')) {
     const m = first(v);
     if (m.member !== member) continue;
-    const roles = m.for_each ? String(m.for_each) : m.role;
+    const roles = m.for_each ? JSON.stringify(m.for_each) : m.role;
     for (const role of String(roles).match(/roles\/[\w.]+/g) ?? [])
       expect(
         allowedProjectRoles.includes(role),
         `google_project_iam_member.${name}: the build account may not hold ${role} project-wide`,
       );
+    for (const [, custom] of String(roles).matchAll(/google_project_iam_custom_role\.(\w+)\.id/g)) {
+      const permissions = first(tf.resource?.google_project_iam_custom_role?.[custom])?.permissions;
+      expect(
+        Array.isArray(permissions) && permissions.every((p) => connectOnly.includes(p)),
+        `google_project_iam_custom_role.${custom}: the build account may only ${connectOnly.join(' and ')}`,
+      );
+    }
   }
+  expect(
+    /var\.github_owner\s*==\s*""\s*\?\s*0\s*:\s*1/.test(String(trigger.count)),
+    'the trigger must wait for github_owner (count = var.github_owner == "" ? 0 : 1)',
+  );
+  expect(
+    first(tf.variable?.github_owner)?.default === '',
+    'variable github_owner must default to "" (no trigger before the repository is connected)',
+  );
+  expect(
+    /^github_owner\s*=\s*""/m.test(tfvarsExample ?? ''),
+    'terraform.tfvars.example must leave github_owner empty (the first apply comes before the connection)',
+  );
   const repos = Object.fromEntries(
     resources(tf, 'google_artifact_registry_repository').map(([name, v]) => [name, first(v)]),
   );
@@ -211,9 +250,25 @@ export function pipelineTerraformViolations(tf, { build, settingsKeys, namespace
     !tf.variable?.kubernetes_namespace,
     'the namespace cannot be a variable: the overlay fixes it',
   );
-  const output = String(first(tf.output?.gke_overlay_settings)?.value ?? '');
+  const settings = String(locals.gke_overlay_settings ?? '');
   for (const k of settingsKeys)
-    expect(output.includes(`${k}=`), `output gke_overlay_settings lacks ${k}`);
+    expect(settings.includes(`${k}=`), `local.gke_overlay_settings lacks ${k}`);
+  expect(
+    String(first(tf.output?.gke_overlay_settings)?.value ?? '').includes(
+      'local.gke_overlay_settings',
+    ),
+    'output gke_overlay_settings must be local.gke_overlay_settings',
+  );
+  const objects = JSON.stringify(
+    first(tf.resource?.google_storage_bucket_object?.gke_settings)?.for_each ?? '',
+  );
+  for (const f of PROJECT_FILES)
+    expect(objects.includes(f), `the deploy-config bucket (terraform/config.tf) lacks ${f}`);
+  expect(
+    first(tf.resource?.google_storage_bucket?.deploy_config)?.name ===
+      '${var.project_id}-${var.cluster_name}-deploy-config',
+    'the deploy-config bucket must be named <project>-<cluster>-deploy-config (cloudbuild.yaml derives it)',
+  );
   expect(!/lock\.hcl/.test(gitignore), 'terraform/.gitignore must not ignore .terraform.lock.hcl');
   return problems;
 }

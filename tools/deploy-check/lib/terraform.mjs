@@ -184,3 +184,104 @@ export function terraformViolations(tf, files) {
     expect(tf.output?.[name], `output ${name} is missing`);
   return problems;
 }
+
+/**
+ * The backing services (docs/deployment.md, steps 3 to 6): private service access,
+ * Memorystore with TLS and AUTH (sessions never evicted for cache), Secret Manager with
+ * per-workload accessors, Cloud Armor in front of the Ingress, the Secret Manager add-on.
+ */
+export function backingServiceViolations(tf, { tfvarsExample, ingress }) {
+  const problems = [];
+  const resources = tf.resource ?? {};
+  const expect = (condition, message) => {
+    if (!condition) problems.push(message);
+  };
+  const locals = Object.assign({}, ...(tf.locals ?? []).map(first));
+  const services = JSON.stringify(locals.services ?? []);
+  for (const api of ['redis.googleapis.com', 'servicenetworking.googleapis.com'])
+    expect(services.includes(api), `the ${api} API is not enabled (apis.tf)`);
+
+  const range = only(resources, 'google_compute_global_address').find(
+    (a) => a.purpose === 'VPC_PEERING',
+  );
+  expect(range, 'private service access needs a VPC_PEERING range (google_compute_global_address)');
+  const connection = only(resources, 'google_service_networking_connection')[0];
+  expect(
+    connection?.service === 'servicenetworking.googleapis.com',
+    'private service access needs google_service_networking_connection',
+  );
+
+  const redis = only(resources, 'google_redis_instance');
+  expect(redis.length > 0, 'Memorystore (google_redis_instance) is missing');
+  for (const r of redis) {
+    expect(
+      r.transit_encryption_mode === 'SERVER_AUTHENTICATION',
+      'Memorystore needs in-transit encryption (SERVER_AUTHENTICATION)',
+    );
+    expect(
+      r.connect_mode === 'PRIVATE_SERVICE_ACCESS',
+      'Memorystore must use private service access',
+    );
+    expect(r.auth_enabled === true, 'Memorystore needs AUTH (auth_enabled)');
+  }
+  // Sessions, rate limits and locks must never be evicted to make room for cache.
+  const instances = locals.redis_instances ?? {};
+  expect(
+    instances.sessions?.policy === 'noeviction' && instances.sessions?.tier === 'STANDARD_HA',
+    'local.redis_instances.sessions must be STANDARD_HA with maxmemory-policy noeviction',
+  );
+  expect(
+    instances.cache && instances.cache.policy !== 'noeviction',
+    'local.redis_instances.cache must evict (the cache lives apart from the sessions)',
+  );
+
+  const secrets = locals.secrets ?? {};
+  const workloads = String(locals.workloads ?? '');
+  expect(Object.keys(secrets).length > 0, 'local.secrets lists no Secret Manager secret');
+  for (const [id, s] of Object.entries(secrets))
+    expect(
+      workloads.includes(`"${s.workload}"`),
+      `secret ${id}: its workload ${s.workload} has no Workload Identity account (local.workloads)`,
+    );
+  const accessor = first(resources.google_secret_manager_secret_iam_member?.accessor);
+  expect(
+    accessor?.role === 'roles/secretmanager.secretAccessor' &&
+      /google_service_account\.workload\[each\.value\.workload\]/.test(accessor?.member ?? ''),
+    'each secret must be readable by its own workload only (google_secret_manager_secret_iam_member.accessor)',
+  );
+  for (const m of only(resources, 'google_project_iam_member'))
+    expect(
+      !/secretmanager/.test(JSON.stringify(m)),
+      'no project-wide Secret Manager role: grant each secret to its workload',
+    );
+  for (const v of only(resources, 'google_secret_manager_secret_version'))
+    expect(
+      !/var\./.test(String(v.secret_data)),
+      'no secret value from a variable: Terraform creates the secrets, the operator adds their values',
+    );
+
+  const cluster = only(resources, 'google_container_cluster')[0];
+  expect(
+    first(cluster?.secret_manager_config)?.enabled === true,
+    'the cluster needs the Secret Manager add-on (secret_manager_config), for secrets as files',
+  );
+  expect(
+    cluster?.enable_fqdn_network_policy === true,
+    'the cluster needs enable_fqdn_network_policy (egress to InfluxDB and Google APIs by name)',
+  );
+
+  const armor = only(resources, 'google_compute_security_policy')[0];
+  const throttles = (armor?.rule ?? []).filter(
+    (r) => ['throttle', 'rate_based_ban'].includes(r.action) && first(r.rate_limit_options),
+  );
+  expect(throttles.length > 0, 'Cloud Armor needs a rate-based rule (throttle or rate_based_ban)');
+  expect(
+    /securityPolicy:\s*\n\s*name:\s*SECURITY_POLICY_NAME/.test(ingress),
+    "the gke Ingress' BackendConfig must name the Cloud Armor policy (securityPolicy)",
+  );
+  expect(
+    !/cloud2\.influxdata\.com/.test(tfvarsExample),
+    'terraform.tfvars.example must not name an InfluxDB Cloud region (regions close)',
+  );
+  return problems;
+}

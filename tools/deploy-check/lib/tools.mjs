@@ -30,6 +30,20 @@ export const TOOLS = {
     version: 'v1.10.10',
     asMainModule: true,
   },
+  actionlint: {
+    module: 'github.com/rhysd/actionlint',
+    package: 'cmd/actionlint',
+    version: 'v1.7.12',
+  },
+  // Prometheus tags its Go module v0.3xx for the 3.x releases. Rules need no service
+  // discovery: remove_all_sd leaves out the cloud SDKs, most of the build.
+  promtool: {
+    module: 'github.com/prometheus/prometheus',
+    package: 'cmd/promtool',
+    version: 'v0.316.0',
+    tags: ['remove_all_sd'],
+  },
+  conftest: { module: 'github.com/open-policy-agent/conftest', version: 'v0.71.1' },
 };
 
 function goBinary() {
@@ -46,8 +60,18 @@ export function ensureTool(repoRoot, name) {
 
   mkdirSync(binDir, { recursive: true });
   const go = goBinary();
-  const env = { ...process.env, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
-  const flags = ['-trimpath', '-ldflags=-s -w'];
+  // GOTOOLCHAIN=local: a module's `toolchain` line must not fetch another Go.
+  const env = {
+    ...process.env,
+    GOFLAGS: '-buildvcs=false',
+    CGO_ENABLED: '0',
+    GOTOOLCHAIN: 'local',
+  };
+  const flags = [
+    '-trimpath',
+    '-ldflags=-s -w',
+    ...(tool.tags ? ['-tags', tool.tags.join(',')] : []),
+  ];
   const scratch = mkdtempSync(path.join(tmpdir(), `deploy-check-${name}-`));
   try {
     const gobin = path.join(scratch, 'bin');
