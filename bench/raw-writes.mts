@@ -1,5 +1,5 @@
 /**
- * The raw baseline of the write benchmark (CONTRACT section 8, `writes.raw_*`): the MongoDB and
+ * The raw baseline of the write benchmark (docs/api.md, Benchmark results, `writes.raw_*`): the MongoDB and
  * Redis I/O of the gateway's write path (apps/gateway/src/tasks/tasks.service.ts), no framework.
  *
  * - POST /raw-writes/api/tasks: the user's live tasks counted (the per-user cap) beside a cache

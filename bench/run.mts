@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (CONTRACT section 8): the gateway against a raw node:http handler (reads
+ * `npm run bench` (docs/api.md, Benchmark results): the gateway against a raw node:http handler (reads
  * and writes), the analytics worker against Telegraf, and the end-to-end event lag, all
  * measured in one run on this machine. Prints a table, writes .bench/results.json and
  * .bench/results.md. Options and sizes: lib/settings.mts; the parts: parts/.

@@ -35,7 +35,7 @@ export function formatNs(ns: bigint): string {
 }
 
 /**
- * Publishes `n` contract events (CONTRACT section 4) to the exchange with confirms and
+ * Publishes `n` contract events (docs/api.md, Events on the wire) to the exchange with confirms and
  * `mandatory` (a return fails the run): every event type, `users` users, and an occurredAt
  * that is unique per user (a distinct microsecond per event, an hour ago). Returns the ids.
  */

@@ -1,5 +1,5 @@
 /**
- * The task list of an account at the task cap (CONTRACT section 8, `neighbour.capped_list_*`):
+ * The task list of an account at the task cap (docs/api.md, Benchmark results, `neighbour.capped_list_*`):
  * one user holding TASKS_PER_USER_MAX (5,000) tasks on a production gateway. A create beyond
  * the cap must be refused (409); then the user's first page (500 tasks, the default limit) is
  * read in a loop from several connections (`capped_list_p99_ms`, cached as every repeated

@@ -1,5 +1,5 @@
 /**
- * The `e2e` part (CONTRACT section 8): an open-loop generator (e2e-load.mts) creates tasks
+ * The `e2e` part (docs/api.md, Benchmark results): an open-loop generator (e2e-load.mts) creates tasks
  * through the gateway at a fixed rate; the lag is from each 201 to the task's worker point
  * being queryable in InfluxDB.
  */

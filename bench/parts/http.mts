@@ -1,7 +1,7 @@
 /**
- * The `http` part (CONTRACT section 8): GET /api/tasks on the gateway against the raw
+ * The `http` part (docs/api.md, Benchmark results): GET /api/tasks on the gateway against the raw
  * node:http handler doing the same I/O (raw-server.mts, `raw_*` and `ratio`) and against its
- * route without the cache (`raw_without_cache_*`, the contract's `raw` until turn 2),
+ * route without the cache (`raw_without_cache_*`, an earlier baseline kept for comparison),
  * alternating rounds on one isolated stack; then the gateway's uncached reads (`uncached_*`).
  */
 import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';

@@ -1,5 +1,5 @@
 /**
- * The `pipeline` part (CONTRACT section 8): a backlog of contract events published with both
+ * The `pipeline` part (docs/api.md, Benchmark results): a backlog of contract events published with both
  * consumers stopped, then Telegraf and the analytics worker each drain their queue alone into
  * the same InfluxDB database, and every event id is checked in InfluxDB.
  */

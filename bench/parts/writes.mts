@@ -1,5 +1,5 @@
 /**
- * The `writes` part (CONTRACT section 8): the create → complete → delete loop, one user per
+ * The `writes` part (docs/api.md, Benchmark results): the create → complete → delete loop, one user per
  * connection, with CSRF, against the gateway (outbox relay on) and the raw write handler
  * (raw-writes.mts) on the same isolated stack, alternating rounds.
  */

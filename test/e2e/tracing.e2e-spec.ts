@@ -93,7 +93,7 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
     const influx = onlySpan(trace, ANALYTICS, 'influxdb write');
     expect(parentOf(trace, influx)?.spanID).toBe(consume.spanID);
 
-    // Jaeger's search by service (CONTRACT section 10) finds it.
+    // Jaeger's search by service (docs/tracing.md) finds it.
     expect(await searchTraceIds(GATEWAY, started)).toContain(traceId);
   });
 

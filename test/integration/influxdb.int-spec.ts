@@ -4,7 +4,7 @@ import { TASK_EVENTS_MEASUREMENT, type TaskEvent } from '@taskit/contracts';
 import { rfc3339ToNanoseconds, toPoint } from '../../apps/analytics/src/ingest/task-event-message';
 import { createIsolatedStack, type IsolatedStack } from '../support/isolated-stack';
 
-/** The worker's points (CONTRACT section 7) on InfluxDB 1.8 through its 2.x-compatible API. */
+/** The worker's points (docs/api.md, The InfluxDB schema) on InfluxDB 1.8 through its 2.x-compatible API. */
 describe('InfluxDB: the worker points', () => {
   let stack: IsolatedStack;
   let influx: InfluxDB;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { IsolatedStack } from './isolated-stack';
 import { REPO_ROOT } from './test-environment';
 
-/** The doctor's --json report (CONTRACT section 11). */
+/** The doctor's --json report (docs/operations.md). */
 export interface DoctorCheck {
   hop: string;
   name: string;

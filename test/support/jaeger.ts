@@ -1,4 +1,4 @@
-/** Reading traces back from Jaeger's query API (the one `npm test` runs, CONTRACT section 10). */
+/** Reading traces back from Jaeger's query API (the one `npm test` runs, docs/tracing.md). */
 import { randomUUID } from 'node:crypto';
 import { eventually } from './eventually';
 import type { RunningProcess } from './processes';

@@ -25,7 +25,7 @@ export const PORTS = {
   postgresql: 55432,
   mongodb: 27017,
   influxdb: 8086,
-  /** Jaeger (CONTRACT section 10): query API and UI; OTLP receivers beside it. */
+  /** Jaeger (docs/tracing.md): query API and UI; OTLP receivers beside it. */
   jaeger: 16686,
   otlpGrpc: 4317,
   otlpHttp: 4318,

@@ -10,7 +10,7 @@ import { startService, type RunningProcess } from '../../../test/support/process
 
 const PASSWORD = 'correct horse battery';
 
-describe('gateway: accounts and sessions (CONTRACT section 3, auth rows)', () => {
+describe('gateway: accounts and sessions (docs/api.md, HTTP API, auth rows)', () => {
   let stack: IsolatedStack;
   let gateway: RunningProcess;
   let redis: ReturnType<typeof createClient>;

@@ -6,7 +6,7 @@ import { PATH_SPELLINGS } from '../../../test/support/path-spellings';
 import { startService, type RunningProcess } from '../../../test/support/processes';
 
 /**
- * Property-based fuzzing of every API route (CONTRACT section 3) with random and adversarial
+ * Property-based fuzzing of every API route (docs/api.md, HTTP API) with random and adversarial
  * input: operator objects, prototype keys, deep nesting, huge and odd-Unicode strings, wrong
  * types, malformed JSON, hostile query strings and ids. For every generated request:
  * - never a 5xx, always the error shape without internals for a 4xx;

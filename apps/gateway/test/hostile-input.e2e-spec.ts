@@ -6,7 +6,7 @@ import { createIsolatedStack, type IsolatedStack } from '../../../test/support/i
 import { startService, type RunningProcess } from '../../../test/support/processes';
 
 /**
- * CONTRACT section 3: hostile input gets a 4xx with the error shape, never a 5xx, and changes
+ * docs/api.md, HTTP API: hostile input gets a 4xx with the error shape, never a 5xx, and changes
  * nothing. Each row runs against a logged-in user with tasks, then the database is compared.
  */
 interface Row {

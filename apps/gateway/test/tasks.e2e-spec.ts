@@ -10,7 +10,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TASK_KEYS = ['createdAt', 'done', 'id', 'title', 'updatedAt'];
 const EMPTY_LIST = { tasks: [], nextCursor: null, counts: { active: 0, completed: 0 } };
 
-describe('gateway: tasks API (CONTRACT section 3) and its events (section 4)', () => {
+describe('gateway: tasks API (docs/api.md, HTTP API) and its events (section 4)', () => {
   let stack: IsolatedStack;
   let gateway: RunningProcess;
   let events: TaskEventCollector;

@@ -7,7 +7,7 @@ import { IsUrlWithScheme } from './validators.ts';
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Settings every Taskit process reads (CONTRACT section 2). */
+/** Settings every Taskit process reads (docs/configuration.md). */
 export class CommonEnvironment extends TracingEnvironment {
   @IsIn(NODE_ENVIRONMENTS)
   NODE_ENV: (typeof NODE_ENVIRONMENTS)[number] = 'development';

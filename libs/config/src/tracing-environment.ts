@@ -13,7 +13,7 @@ const TRACES_SAMPLERS = [
 ] as const;
 
 /**
- * The standard OpenTelemetry variables Taskit accepts (CONTRACT section 10). The SDK reads them
+ * The standard OpenTelemetry variables Taskit accepts (docs/tracing.md). The SDK reads them
  * itself; they are declared here so that a typo in a value stops the process at start-up like
  * every other setting. Tracing is on only when an OTLP endpoint is set and OTEL_SDK_DISABLED
  * is not `true`: by default nothing is started.
@@ -37,7 +37,7 @@ export class TracingEnvironment {
   @IsIn(['http/protobuf', 'http/json', 'grpc'])
   OTEL_EXPORTER_OTLP_PROTOCOL?: string;
 
-  /** `taskit-gateway` or `taskit-analytics` unless set (CONTRACT section 10). */
+  /** `taskit-gateway` or `taskit-analytics` unless set (docs/tracing.md). */
   @IsOptional()
   @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 letters, digits, ".", "_" or "-"' })
   OTEL_SERVICE_NAME?: string;

@@ -1,5 +1,5 @@
 /**
- * Task events on the wire (CONTRACT section 4). The gateway records one event per
+ * Task events on the wire (docs/api.md, Events on the wire). The gateway records one event per
  * affected task; both consumers (the analytics worker and Telegraf) read the same body.
  */
 export const TASK_EVENT_TYPES = [

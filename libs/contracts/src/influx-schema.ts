@@ -1,4 +1,4 @@
-/** InfluxDB schema of task events (CONTRACT section 7), written by the worker and Telegraf. */
+/** InfluxDB schema of task events (docs/api.md, The InfluxDB schema), written by the worker and Telegraf. */
 export const TASK_EVENTS_MEASUREMENT = 'task_events';
 
 export const TaskEventTags = {

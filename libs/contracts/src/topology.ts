@@ -1,6 +1,6 @@
 /**
  * RabbitMQ names shared by the gateway, the analytics service, Telegraf's config and the
- * exported definitions file (CONTRACT sections 4 and 5).
+ * exported definitions file (docs/api.md, Events on the wire and The summary RPC).
  */
 export const TASK_EVENTS_EXCHANGE = 'taskit.events';
 /** Binds every task event type. */

@@ -11,7 +11,7 @@ import {
 import type { Channel } from 'amqplib';
 
 /**
- * The one owner of Taskit's RabbitMQ topology (CONTRACT sections 4 and 5). Both services
+ * The one owner of Taskit's RabbitMQ topology (docs/api.md, Events on the wire and The summary RPC). Both services
  * declare it at start (and again after every reconnect) with `declareTopology`, and
  * deploy/rabbitmq/definitions.json is generated from the same data (`toDefinitions`), so
  * every declaration carries exactly the same arguments: RabbitMQ answers 406

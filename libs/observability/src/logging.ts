@@ -30,7 +30,7 @@ function requestLogOptions(service: string, level: string): Options {
     level,
     base: { service },
     messageKey: 'message',
-    // Lines written inside a span carry its ids (CONTRACT section 10).
+    // Lines written inside a span carry its ids (docs/tracing.md).
     mixin: traceFields,
     genReqId: requestIdFor,
     customAttributeKeys: { reqId: 'requestId' },

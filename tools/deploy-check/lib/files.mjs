@@ -284,7 +284,7 @@ export function dockerignoreViolations(text) {
 
 // ---------------------------------------------------------------- RabbitMQ
 
-/** The topology of CONTRACT sections 4 and 5 (names also in libs/contracts/src/topology.ts). */
+/** The topology of docs/api.md, Events on the wire and The summary RPC (names also in libs/contracts/src/topology.ts). */
 export function rabbitDefinitionsViolations(defs) {
   const problems = [];
   const exchange = (name) => (defs.exchanges ?? []).find((e) => e.name === name);

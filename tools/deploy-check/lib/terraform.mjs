@@ -46,7 +46,7 @@ export async function parseTerraform(dir) {
 const first = (value) => (Array.isArray(value) ? value[0] : value);
 const only = (resources, type) => Object.values(resources?.[type] ?? {}).map(first);
 
-/** The settings issue #6 asks for, asserted on the parsed configuration. */
+/** The settings the deployment relies on (docs/deployment.md), asserted on the parsed configuration. */
 export function terraformViolations(tf, files) {
   const problems = [];
   const resources = tf.resource ?? {};

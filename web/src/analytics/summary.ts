@@ -1,4 +1,4 @@
-/** The Summary of CONTRACT section 6 and what the page derives from it. */
+/** The Summary of docs/api.md, The Summary and what the page derives from it. */
 
 export type Range = '1h' | '24h' | '7d' | '30d';
 

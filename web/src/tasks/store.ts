@@ -1,5 +1,5 @@
 /**
- * The todo list as the page shows it, kept on the server (CONTRACT section 3) instead of
+ * The todo list as the page shows it, kept on the server (docs/api.md, HTTP API) instead of
  * localStorage. Every change shows at once (optimistic); the requests go out one at a time,
  * in the order the changes were made, so the server sees them as the user made them (an
  * edit of a todo created a moment ago waits for its id). When the server refuses one, that

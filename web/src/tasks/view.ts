@@ -11,7 +11,7 @@ type Filter = 'all' | 'active' | 'completed';
 
 const ENTER_KEY = 'Enter';
 const ESCAPE_KEY = 'Escape';
-/** The server's limit (CONTRACT section 3); longer input is cut as a maxlength would. */
+/** The server's limit (docs/api.md, HTTP API); longer input is cut as a maxlength would. */
 const MAX_TITLE_LENGTH = 500;
 
 function capLength(input: HTMLInputElement): void {

@@ -1,7 +1,7 @@
 import { CommonEnvironment, INGEST_DEFAULTS, IsUrlWithScheme } from '@taskit/config';
 import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 
-/** Every setting of the analytics service, validated at start-up (CONTRACT section 2). */
+/** Every setting of the analytics service, validated at start-up (docs/configuration.md). */
 export class AnalyticsEnvironment extends CommonEnvironment {
   override PORT = 3001;
 

@@ -35,7 +35,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Validates a message body against CONTRACT section 4. */
+/** Validates a message body against docs/api.md, Events on the wire. */
 export function parseTaskEventMessage(content: Buffer): ParsedMessage {
   let body: unknown;
   try {
@@ -69,7 +69,7 @@ export function parseTaskEventMessage(content: Buffer): ParsedMessage {
   return { ok: true, event: data as unknown as TaskEvent, timestampNs };
 }
 
-/** The worker's point of an event (CONTRACT section 7): a redelivery overwrites it. */
+/** The worker's point of an event (docs/api.md, The InfluxDB schema): a redelivery overwrites it. */
 export function toPoint(event: TaskEvent, timestampNs: string): Point {
   const point = new Point(TASK_EVENTS_MEASUREMENT);
   // The same tag Telegraf's config derives from data.probe (deploy/telegraf/telegraf.conf).

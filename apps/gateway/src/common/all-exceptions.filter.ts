@@ -9,7 +9,7 @@ import {
 import type { Request, Response } from 'express';
 import { isServiceUnavailableError } from './infrastructure-errors';
 
-/** The contract's error body (CONTRACT section 3). */
+/** The contract's error body (docs/api.md, HTTP API). */
 export interface ErrorBody {
   statusCode: number;
   message: string;

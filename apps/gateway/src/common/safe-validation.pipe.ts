@@ -20,7 +20,7 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
 /**
  * The global ValidationPipe (whitelist, forbidNonWhitelisted, transform), plus a check that no
  * MongoDB operator or prototype key hides anywhere in a body, query or parameter, and errors
- * as one readable message (CONTRACT section 3: `message` is a string).
+ * as one readable message (docs/api.md, HTTP API: `message` is a string).
  */
 export class SafeValidationPipe extends ValidationPipe {
   constructor() {

@@ -83,7 +83,7 @@ export function registrationLimitsOf(
   };
 }
 
-/** Every setting of the gateway, validated at start-up (CONTRACT section 2). */
+/** Every setting of the gateway, validated at start-up (docs/configuration.md). */
 export class GatewayEnvironment extends CommonEnvironment {
   override PORT = 3000;
 

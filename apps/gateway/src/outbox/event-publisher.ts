@@ -18,7 +18,7 @@ export const PUBLISH_TIMEOUT_MS = 5_000;
 
 export type PublishOutcome = 'confirmed' | PublishFailureReason;
 
-/** The body on the wire: the Nest RMQ shape `{pattern, data}` (CONTRACT section 4). */
+/** The body on the wire: the Nest RMQ shape `{pattern, data}` (docs/api.md, Events on the wire). */
 export function encodeEvent(event: TaskEvent): Buffer {
   const message: TaskEventMessage = { pattern: event.type, data: event };
   return Buffer.from(JSON.stringify(message));
@@ -66,7 +66,7 @@ export class EventPublisher implements OnModuleInit {
    * One span per attempt, a child of the request that recorded the event (its stored
    * traceparent), also when the sweep publishes it long after, from another pod: the change,
    * this publish and the consumers' spans are one trace. The message carries the span's
-   * context in its `traceparent` header (CONTRACT section 10).
+   * context in its `traceparent` header (docs/tracing.md).
    */
   publish(entry: OutboxEntry): Promise<PublishOutcome> {
     const { traceparent, ...event } = entry;

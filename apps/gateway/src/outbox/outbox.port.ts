@@ -1,7 +1,7 @@
 import type { TaskEvent } from '@taskit/contracts';
 
 /**
- * A pending event as its document stores it: the event (CONTRACT section 4) and the W3C
+ * A pending event as its document stores it: the event (docs/api.md, Events on the wire) and the W3C
  * `traceparent` of the request that recorded it, absent when that request was not traced.
  * Only the event goes in the message body; the trace context goes in its headers.
  */

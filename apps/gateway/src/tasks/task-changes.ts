@@ -11,7 +11,7 @@ export interface TaskPatch {
 }
 
 /**
- * What a PATCH really changes and the events it causes (CONTRACT section 4): `task.updated`
+ * What a PATCH really changes and the events it causes (docs/api.md, Events on the wire): `task.updated`
  * when the title changes, `task.completed`/`task.uncompleted` when `done` flips, nothing for a
  * PATCH that changes nothing.
  */

@@ -5,7 +5,7 @@ import { TASK_EVENT_VERSION, type TaskEvent, type TaskEventType } from '@taskit/
 /**
  * A clock in nanoseconds since the epoch that never returns the same value twice in this
  * process: the event's occurredAt is its InfluxDB timestamp, and two events of one user must
- * never share it (CONTRACT section 4). Wall-clock milliseconds carry the sub-millisecond
+ * never share it (docs/api.md, Events on the wire). Wall-clock milliseconds carry the sub-millisecond
  * digits of a monotonic high-resolution counter, and ties move forward by one nanosecond.
  */
 export class UniqueNanosecondClock {

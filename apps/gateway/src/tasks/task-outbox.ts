@@ -35,7 +35,7 @@ export function outboxHasRoom(count = 1) {
   return { [`outbox.${OUTBOX_ENTRIES_PER_TASK_MAX - count}`]: { $exists: false } };
 }
 
-/** The event with the trace context of the request recording it (relay, CONTRACT section 10). */
+/** The event with the trace context of the request recording it (relay, docs/tracing.md). */
 export function withTraceContext(event: TaskEvent): OutboxEntry {
   const traceparent = activeTraceparent();
   return traceparent ? { ...event, traceparent } : event;

@@ -4,7 +4,7 @@ import type { OutboxEntry } from '../outbox/outbox.port';
 import { TASKS_COLLECTION, type OutboxFields } from './task-outbox';
 
 /**
- * One pending event in a task's embedded outbox (CONTRACT section 4 body, stored as is) with
+ * One pending event in a task's embedded outbox (docs/api.md, Events on the wire body, stored as is) with
  * the trace context of the request that recorded it (outbox.port.ts OutboxEntry).
  */
 const OutboxEventSchema = new MongooseSchema<OutboxEntry>(

@@ -52,7 +52,7 @@ const CSRF = { name: 'X-CSRF-Token', required: true } as const;
 @Controller('api/tasks')
 @UseGuards(SessionGuard)
 export class TasksController {
-  // No flash notices for task changes: the page shows them itself (CONTRACT, TodoMVC).
+  // No flash notices for task changes: the page shows them itself (docs/web-ui.md).
   constructor(
     private readonly tasks: TasksService,
     private readonly lists: TaskListReader,

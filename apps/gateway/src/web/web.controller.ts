@@ -13,7 +13,7 @@ import '../session/session.types';
 import { IMMUTABLE_CACHE, PAGE_CACHE, WebSite, type PageName } from './web-site';
 
 /**
- * The web UI's pages and assets (CONTRACT section 3: /login, /register, / and /analytics).
+ * The web UI's pages and assets (docs/api.md, HTTP API: /login, /register, / and /analytics).
  * The signed-in pages send a visitor without a logged-in session to /login, the sign-in pages
  * send a signed-in one to /; the session is the one SessionGuard reads (req.session.user).
  * Only these paths are routed here, so unknown /api/* paths keep their JSON 404.
