@@ -6,8 +6,8 @@
  * the pipeline is checked: every event the successful requests made is in InfluxDB once per
  * source.
  */
-import type { IsolatedStack } from '../../test/harness/isolated-stack.ts';
-import { influxQuery } from '../../test/harness/influx.ts';
+import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
+import { influxQuery } from '../../libs/testing/src/influx.ts';
 import {
   ANALYTICS_EVENTS_QUEUE,
   TASK_EVENTS_MEASUREMENT,

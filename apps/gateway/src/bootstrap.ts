@@ -4,11 +4,14 @@ import { serveMetricsOnOwnPort } from '@taskit/observability';
 import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { SafeValidationPipe } from './common/safe-validation.pipe';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from './redis/redis.module';
 import { createSessionMiddleware, sessionCookieName } from './session/session.middleware';
+import { StatsModule } from './stats/stats.module';
+import { TasksModule } from './tasks/tasks.module';
 
 /** Largest accepted request body; larger ones get 413. */
 export const BODY_LIMIT = '1mb';
@@ -42,11 +45,23 @@ function setUpApiDocs(app: NestExpressApplication, env: GatewayEnvironment): voi
       'Session cookie authentication; state-changing requests need X-CSRF-Token (docs/api.md).',
     )
     .setVersion('1')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'this gateway')
     .addCookieAuth(sessionCookieName(env))
+    .addSecurityRequirements('cookie')
     .build();
-  SwaggerModule.setup(API_DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {
-    jsonDocumentUrl: `${API_DOCS_PATH}/openapi.json`,
-  });
+  SwaggerModule.setup(
+    API_DOCS_PATH,
+    app,
+    () =>
+      // The JSON API only: the probes, /metrics and the pages are not part of it.
+      SwaggerModule.createDocument(app, config, {
+        include: [AuthModule, TasksModule, StatsModule],
+      }),
+    {
+      jsonDocumentUrl: `${API_DOCS_PATH}/openapi.json`,
+    },
+  );
 }
 
 /**

@@ -12,12 +12,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -56,6 +58,8 @@ export class AuthController {
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
   ) {}
 
+  @ApiOperation({ summary: 'Create an account and sign in', security: [] })
+  @ApiBadRequestResponse({ description: 'Invalid email or password' })
   @Post('register')
   @CsrfExempt()
   @UseGuards(SameOriginGuard)
@@ -72,6 +76,8 @@ export class AuthController {
     return this.startSession(req, user, 'Welcome to Taskit');
   }
 
+  @ApiOperation({ summary: 'Sign in with a new session', security: [] })
+  @ApiBadRequestResponse({ description: 'Invalid body' })
   @Post('login')
   @CsrfExempt()
   @UseGuards(SameOriginGuard)
@@ -87,6 +93,8 @@ export class AuthController {
     return this.startSession(req, user, 'Welcome back');
   }
 
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
+  @ApiOperation({ summary: 'Sign out: end this session' })
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @UseGuards(SessionGuard)
@@ -110,6 +118,8 @@ export class AuthController {
     await this.flash.push(req.sessionID, 'Signed out');
   }
 
+  @ApiOperation({ summary: 'Change the password; every other session ends' })
+  @ApiBadRequestResponse({ description: 'Invalid or too weak new password' })
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @UseGuards(SessionGuard)
@@ -128,6 +138,8 @@ export class AuthController {
     await this.flash.push(req.sessionID, 'Password changed; other sessions signed out');
   }
 
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
+  @ApiOperation({ summary: 'End every other session of this user' })
   @Post('sessions/revoke-others')
   @HttpCode(HttpStatus.NO_CONTENT)
   @UseGuards(SessionGuard)
@@ -143,6 +155,8 @@ export class AuthController {
     await this.sessions.endOthers(user.id, req.sessionID);
   }
 
+  @ApiOperation({ summary: 'The signed-in user, a CSRF token and pending notices' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Get('me')
   @UseGuards(SessionGuard)
   @Header('Cache-Control', 'no-store')
@@ -154,6 +168,8 @@ export class AuthController {
   }
 
   /** The pending flash notices of any session, logged in or not (e.g. "Signed out"). */
+  @ApiOperation({ summary: 'Pending notices of any session', security: [] })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Get('notices')
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: NoticesResponse })

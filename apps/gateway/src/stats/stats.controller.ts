@@ -10,6 +10,16 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { isSummaryRange, SUMMARY_RANGES, type Summary, type SummaryRange } from '@taskit/contracts';
 import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
@@ -22,6 +32,7 @@ import { SingleFlight } from './single-flight';
 /** Seconds a summary is served from Redis before analytics is asked again. */
 export const SUMMARY_CACHE_SECONDS = 5;
 
+@ApiTags('analytics')
 @Controller('api/analytics')
 @UseGuards(SessionGuard)
 export class StatsController {
@@ -43,6 +54,13 @@ export class StatsController {
    */
   @Get('summary')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: "The user's productivity over a range (docs/api.md, The Summary)" })
+  @ApiQuery({ name: 'range', required: true, enum: SUMMARY_RANGES })
+  @ApiOkResponse({ description: 'Totals per event type and a series of aligned buckets' })
+  @ApiBadRequestResponse({ description: 'Unknown range' })
+  @ApiUnauthorizedResponse({ description: 'Not logged in' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
+  @ApiServiceUnavailableResponse({ description: 'The analytics service did not answer within 2 s' })
   summary(@CurrentUser() user: SessionUser, @Query('range') range: unknown): Promise<Summary> {
     if (!isSummaryRange(range)) {
       throw new BadRequestException(`range must be one of ${SUMMARY_RANGES.join(', ')}`);

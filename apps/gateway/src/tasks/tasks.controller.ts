@@ -14,15 +14,18 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
-  ApiConflictResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiQuery,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentUser } from '../session/current-user.decorator';
@@ -59,6 +62,8 @@ export class TasksController {
   ) {}
 
   /** Answers the serialized TaskListView as the cache keeps it (docs/api.md, Pagination). */
+  @ApiOperation({ summary: 'One page of the tasks, oldest first, with the totals' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Get()
   @Header('Cache-Control', 'no-store')
   @Header('Content-Type', 'application/json; charset=utf-8')
@@ -78,6 +83,8 @@ export class TasksController {
     return this.lists.page(user.id, query);
   }
 
+  @ApiOperation({ summary: 'Create a task' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Post()
   @HttpCode(HttpStatus.CREATED)
   @ApiHeader(CSRF)
@@ -90,6 +97,9 @@ export class TasksController {
     return task;
   }
 
+  @ApiOperation({ summary: 'Mark every task done or not done' })
+  @ApiTooManyRequestsResponse({ description: 'Bulk or rate limit reached (Retry-After)' })
+  @ApiServiceUnavailableResponse({ description: 'Deadline passed part-way; repeat to finish' })
   @Post('toggle-all')
   @BulkOperation()
   @HttpCode(HttpStatus.OK)
@@ -104,6 +114,10 @@ export class TasksController {
     return { updated: await this.tasks.toggleAll(user.id, body.done) };
   }
 
+  @ApiOperation({ summary: 'Delete every completed task' })
+  @ApiBadRequestResponse({ description: 'Fields sent' })
+  @ApiTooManyRequestsResponse({ description: 'Bulk or rate limit reached (Retry-After)' })
+  @ApiServiceUnavailableResponse({ description: 'Deadline passed part-way; repeat to finish' })
   @Post('clear-completed')
   @BulkOperation()
   @HttpCode(HttpStatus.OK)
@@ -117,6 +131,8 @@ export class TasksController {
     return { deleted: await this.tasks.clearCompleted(user.id) };
   }
 
+  @ApiOperation({ summary: 'One task' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Get(':id')
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: TaskView })
@@ -125,6 +141,11 @@ export class TasksController {
     return this.tasks.get(user.id, id);
   }
 
+  @ApiOperation({ summary: 'Change the title or the state of a task' })
+  @ApiConflictResponse({ description: 'The task stayed busy with other writes; retry' })
+  @ApiTooManyRequestsResponse({
+    description: 'Rate limit reached, or too many unpublished changes of this task (Retry-After)',
+  })
   @Patch(':id')
   @ApiHeader(CSRF)
   @ApiOkResponse({ type: TaskView })
@@ -139,6 +160,8 @@ export class TasksController {
     return this.tasks.update(user.id, id, body);
   }
 
+  @ApiOperation({ summary: 'Delete a task' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiHeader(CSRF)
