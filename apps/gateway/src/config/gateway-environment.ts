@@ -24,7 +24,7 @@ import {
   SESSION_SECRET_MIN_LENGTH,
   sessionSecretsOf,
   weakSessionSecretReason,
-} from '../session/session-secrets';
+} from './session-secrets';
 
 const DEVELOPMENT_SESSION_SECRET = 'taskit-development-session-secret-not-for-production';
 

@@ -1,5 +1,3 @@
-// Off until the controllers describe themselves (summaries, error responses, security,
-// servers): rename to openapi.e2e-spec.ts to run it in the e2e suite (docs/testing.md).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
