@@ -73,7 +73,7 @@ export class AuthResponse {
 export class MeResponse extends AuthResponse {
   @ApiProperty({
     type: [String],
-    description: 'One-shot flash notices, consumed by this read (extension of the contract)',
+    description: 'One-shot flash notices, consumed by this read',
   })
   notices!: string[];
 }
