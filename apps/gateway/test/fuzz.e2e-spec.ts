@@ -195,6 +195,16 @@ const ROUTES: Route[] = [
 const INTERNALS =
   /\n\s+at |node_modules|\/dist\/|\.ts:\d+|Mongo[A-Z]|E11000|ECONN|ReferenceError|TypeError|SyntaxError: Unexpected/;
 
+/** Whether a request path decodes as percent-encoding (Express answers 400 when it does not). */
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('gateway: property-based fuzzing of every API route', () => {
   let stack: IsolatedStack;
   let gateway: RunningProcess;
@@ -306,6 +316,9 @@ describe('gateway: property-based fuzzing of every API route', () => {
           if (input.spelling && route.method !== 'GET' && input.body !== undefined) {
             // A body is checked before routing: malformed JSON may be 400 first.
             expect([400, 404, 413]).toContain(response.status);
+          } else if (input.spelling && !decodable(path)) {
+            // A path that is not valid percent-encoding is refused before any route is chosen.
+            expect([400, 404]).toContain(response.status);
           } else if (input.spelling) {
             expect(response.status).toBe(404);
           }

@@ -202,7 +202,16 @@ describe('TasksService: the events each change records', () => {
   });
 
   it('toggle-all writes one document per command and frees every lock', async () => {
-    for (let i = 0; i < 70; i++) await service.create(userId, `t${i}`);
+    for (let i = 0; i < 70; i++) {
+      tasks.docs.push({
+        _id: new Types.ObjectId(),
+        userId: new Types.ObjectId(userId),
+        title: `t${i}`,
+        done: false,
+        deletedAt: null,
+        outbox: [],
+      });
+    }
     tasks.updates = 0;
     expect(await service.toggleAll(userId, true)).toBe(70);
     expect(tasks.updates).toBe(70);
