@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClient } from '../redis/redis.module';
 
 export type RateLimitName = 'user' | 'client' | 'bulk';
@@ -32,7 +32,9 @@ function clientKey(address: string): string {
  * per user, one per client address, one for bulk operations per user. A request spends one
  * point of each budget it falls under; all are spent in parallel (node-redis pipelines them in
  * one round trip). Once a key is over its budget the pod refuses it from memory until the
- * window ends, so an account hammering the API costs Redis nothing more.
+ * window ends, so an account hammering the API costs Redis nothing more. While Redis fails, each
+ * pod counts in memory instead (the library's insurance limiter): the limits still hold, per
+ * pod, and a request that needs no session is not refused for an outage it does not depend on.
  */
 export class RateLimits {
   private readonly limiters: Record<RateLimitName, RateLimiterRedis>;
@@ -46,6 +48,7 @@ export class RateLimits {
         points,
         duration: settings.windowSeconds,
         inMemoryBlockOnConsumed: points + 1,
+        insuranceLimiter: new RateLimiterMemory({ points, duration: settings.windowSeconds }),
       });
     this.limiters = {
       user: limiter('user', settings.perUser),
@@ -54,7 +57,7 @@ export class RateLimits {
     };
   }
 
-  /** Spends the request's points; a Redis failure rejects (the caller answers 503). */
+  /** Spends the request's points (in memory while Redis fails). */
   async consume(subject: RateLimitSubject): Promise<RateLimitDecision> {
     const spends: [RateLimitName, string][] = [['client', clientKey(subject.clientAddress)]];
     if (subject.userId !== undefined) {
