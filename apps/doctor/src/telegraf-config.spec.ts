@@ -5,7 +5,7 @@ import { ANALYTICS_EVENTS_QUEUE, TELEGRAF_EVENTS_QUEUE } from '@taskit/contracts
 import { loadSettings } from './settings';
 import { checkTelegrafConfig, substitute } from './telegraf-config';
 
-const REPO = resolve(__dirname, '..', '..', '..', '..');
+const REPO = resolve(__dirname, '..', '..', '..');
 const CONFIG = readFileSync(join(REPO, 'deploy', 'telegraf', 'telegraf.conf'), 'utf8');
 
 describe('the Telegraf config check', () => {
