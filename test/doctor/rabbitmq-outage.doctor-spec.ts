@@ -41,7 +41,9 @@ describe('npm run doctor while RabbitMQ is down', () => {
       const response = await api.post('/api/tasks', { title: `while down ${i}` });
       expect(response.status).toBe(201);
     }
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Older than DOCTOR_OUTBOX_MAX_AGE_SECONDS, and past one background measurement of the
+    // gateway's backlog gauge (every 5 s, outbox-metrics.ts), which the doctor reads.
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
     const env = doctorEnvironment(
       stack,
       { gateway: gateway.url },
