@@ -17,8 +17,8 @@ resource "google_storage_bucket" "deploy_config" {
 
 resource "google_storage_bucket_object" "gke_settings" {
   for_each = {
-    "settings.env"       = local.gke_overlay_settings
-    "egress-peers.yaml"  = local.gke_egress_peers
+    "settings.env"        = local.gke_overlay_settings
+    "egress-peers.yaml"   = local.gke_egress_peers
     "secret-classes.yaml" = local.gke_secret_classes
   }
 
@@ -54,8 +54,8 @@ locals {
   # CIDR of that service. RabbitMQ runs in the cluster (components/rabbitmq-cluster): its
   # policies select pods. InfluxDB is reached by name (FQDNNetworkPolicy in the overlay).
   egress = {
-    "gateway-to-mongodb"  = { app = "gateway", cidrs = var.mongodb_egress_cidrs, ports = [27017] }
-    "gateway-to-redis"    = { app = "gateway", cidrs = [var.private_services_cidr], ports = [6378] }
+    "gateway-to-mongodb" = { app = "gateway", cidrs = var.mongodb_egress_cidrs, ports = [27017] }
+    "gateway-to-redis"   = { app = "gateway", cidrs = [var.private_services_cidr], ports = [6378] }
   }
   gke_egress_peers = join("---\n", [
     for name, rule in local.egress : yamlencode({

@@ -347,60 +347,71 @@ export function rabbitDefinitionsViolations(defs) {
 
 // ---------------------------------------------------------------- Grafana
 
-/** Datasource and dashboards: parseable, consistent, and querying the contract's schema. */
+/** Grafana's server-side expressions (`$A - $B`) and the mixed-datasource panel that holds them. */
+const GRAFANA_BUILT_IN_DATASOURCES = new Set(['__expr__', '-- Mixed --']);
+
+/**
+ * Datasource and dashboards: parseable, consistent, and querying the InfluxDB schema
+ * (docs/api.md, The InfluxDB schema) in InfluxQL, which every InfluxDB generation answers. The
+ * queries' results are tested against a real InfluxDB in grafana-dashboards.int-spec.ts.
+ */
 export function grafanaViolations(datasources, dashboards) {
   const problems = [];
   const influx = (datasources.datasources ?? []).find((d) => d.type === 'influxdb');
   if (!influx) return ['no influxdb datasource is provisioned'];
-  if (influx.jsonData?.version !== 'Flux') problems.push('the influxdb datasource must use Flux');
-  // InfluxDB Cloud names the organisation after the account: settings, not constants.
-  if (!/^\$\{?INFLUX_ORG\}?$/.test(influx.jsonData?.organization ?? ''))
-    problems.push('the influxdb datasource must take its org from $INFLUX_ORG');
-  if (!/^\$\{?INFLUX_BUCKET\}?$/.test(influx.jsonData?.defaultBucket ?? ''))
-    problems.push('the influxdb datasource must take its bucket from $INFLUX_BUCKET');
-  if (!/^\$\{?INFLUX_TOKEN\}?$/.test(influx.secureJsonData?.token ?? ''))
+  if (influx.jsonData?.version !== 'InfluxQL')
+    problems.push('the influxdb datasource must use InfluxQL');
+  // Per-deployment names and the token are settings, never constants in the file.
+  if (!/^\$\{?INFLUX_BUCKET\}?$/.test(influx.jsonData?.dbName ?? ''))
+    problems.push('the influxdb datasource must take its database from $INFLUX_BUCKET');
+  if (!/^\$\{?INFLUX_URL\}?$/.test(influx.url ?? ''))
+    problems.push('the influxdb datasource must take its URL from $INFLUX_URL');
+  if (!/\$\{?INFLUX_TOKEN\}?$/.test(influx.secureJsonData?.httpHeaderValue1 ?? ''))
     problems.push('the influxdb token must come from $INFLUX_TOKEN');
   if (dashboards.length === 0) problems.push('no dashboard is provisioned');
 
   for (const { file, dashboard } of dashboards) {
     const panels = dashboard.panels ?? [];
     const queries = panels.flatMap((p) =>
-      (p.targets ?? []).map((t) => ({ panel: p, query: t.query ?? '' })),
+      (p.targets ?? [])
+        .filter((t) => t.datasource?.uid !== '__expr__')
+        .map((t) => ({ panel: p, query: t.query ?? '' })),
     );
     for (const p of panels) {
       for (const ref of [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)]) {
-        if (ref?.uid && ref.uid !== influx.uid)
+        if (ref?.uid && ref.uid !== influx.uid && !GRAFANA_BUILT_IN_DATASOURCES.has(ref.uid))
           problems.push(
             `${file}: panel "${p.title}" uses datasource ${ref.uid}, not ${influx.uid}`,
           );
       }
     }
     for (const { panel, query } of queries) {
-      if (!/_measurement == "task_events"/.test(query))
+      if (!/FROM "task_events"/.test(query))
         problems.push(`${file}: panel "${panel.title}" does not read measurement task_events`);
-      if (!/_field == "count"/.test(query))
+      if (!/sum\("count"\)/.test(query))
         problems.push(`${file}: panel "${panel.title}" does not read field count`);
     }
     const has = (test) => queries.some(({ panel, query }) => test(panel.title ?? '', query));
-    if (
-      !has((_, q) => /aggregateWindow\(every: 1m/.test(q) && /group\(columns: \["type"\]\)/.test(q))
-    )
+    const titled = (test) => panels.some((p) => test(p.title ?? '', p.targets ?? []));
+    if (!has((_, q) => /GROUP BY time\(1m\), "type"/.test(q)))
       problems.push(`${file}: needs events per minute by type`);
     if (
-      !has(
-        (t, q) =>
-          /completion rate/i.test(t) && q.includes('task.completed') && q.includes('task.created'),
+      !titled(
+        (t, targets) =>
+          /completion rate/i.test(t) &&
+          targets.some((x) => (x.query ?? '').includes("'task.completed'")) &&
+          targets.some((x) => (x.query ?? '').includes("'task.created'")),
       )
     )
       problems.push(`${file}: needs the completion rate (task.completed / task.created)`);
-    if (!has((_, q) => /group\(columns: \["source"\]\)/.test(q) && !/source == "/.test(q)))
+    if (!has((_, q) => /GROUP BY .*"source"/.test(q) && !/"source" = '/.test(q)))
       problems.push(`${file}: needs worker and telegraf counts side by side`);
     if (
-      !has(
-        (t, q) =>
+      !titled(
+        (t, targets) =>
           /difference/i.test(t) &&
-          /"worker"|\.worker|\["worker"\]/.test(q) &&
-          /"telegraf"|\.telegraf|\["telegraf"\]/.test(q),
+          targets.some((x) => (x.query ?? '').includes(`"source" = 'worker'`)) &&
+          targets.some((x) => (x.query ?? '').includes(`"source" = 'telegraf'`)),
       )
     )
       problems.push(`${file}: needs the worker - telegraf difference`);
