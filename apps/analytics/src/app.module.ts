@@ -18,7 +18,7 @@ export class AppModule {
         structuredLogging('analytics', env.LOG_LEVEL),
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-analytics' }),
         InfluxModule,
-        MetricsModule,
+        MetricsModule.register({ ownPort: env.METRICS_PORT }),
         HealthModule.register({ indicators: [RabbitMqHealthIndicator, InfluxHealthIndicator] }),
         IngestModule,
         StatsModule,

@@ -32,7 +32,7 @@ export class AppModule {
         AuthModule,
         TasksModule,
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-gateway' }),
-        MetricsModule,
+        MetricsModule.register({ ownPort: env.METRICS_PORT }),
         HealthModule.register({
           indicators: [MongoHealthIndicator, RedisHealthIndicator, RabbitMqHealthIndicator],
         }),

@@ -5,8 +5,10 @@ import request from 'supertest';
 import { MetricsModule } from './metrics.ts';
 import { listeningPort, serveMetricsOnOwnPort } from './metrics-port.ts';
 
-async function appWithMetrics(): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [MetricsModule] }).compile();
+async function appWithMetrics(ownPort?: number): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [MetricsModule.register({ ownPort })],
+  }).compile();
   return moduleRef.createNestApplication({ logger: false });
 }
 
@@ -20,7 +22,7 @@ describe('METRICS_PORT: /metrics on a port of its own', () => {
   ])(
     'serves the registry there and nothing under /metrics on the main port (set up %s init)',
     async (_when, beforeInit) => {
-      app = await appWithMetrics();
+      app = await appWithMetrics(0);
       if (!beforeInit) await app.init();
       const metrics = await serveMetricsOnOwnPort(app, 0);
       if (beforeInit) await app.init();

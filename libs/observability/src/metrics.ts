@@ -6,6 +6,7 @@ import {
   Inject,
   Injectable,
   Module,
+  type DynamicModule,
   type MiddlewareConsumer,
   type NestMiddleware,
   type NestModule,
@@ -50,7 +51,6 @@ export class MetricsController {
 
 @Global()
 @Module({
-  controllers: [MetricsController],
   providers: [
     {
       provide: METRICS_REGISTRY,
@@ -76,6 +76,18 @@ export class MetricsController {
   exports: [METRICS_REGISTRY],
 })
 export class MetricsModule implements NestModule {
+  /**
+   * The registry and the request histogram; `/metrics` on the application's own port unless
+   * `ownPort` is set (METRICS_PORT), where serveMetricsOnOwnPort serves it instead and the
+   * main port, which the load balancer exposes, has no such route at all.
+   */
+  static register(options: { ownPort?: number } = {}): DynamicModule {
+    return {
+      module: MetricsModule,
+      controllers: options.ownPort === undefined ? [MetricsController] : [],
+    };
+  }
+
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
