@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { resolveSecretFiles } from '@taskit/config/secret-files';
 
 /**
  * What the doctor checks against: the services' own variables (docs/configuration.md), with the
@@ -51,10 +52,19 @@ function optionalUrl(value: string | undefined, fallback: string): string | unde
   return chosen === 'none' ? undefined : chosen.replace(/\/+$/, '');
 }
 
+/**
+ * Inside a pod the doctor runs with that pod's environment, where the credentials are files
+ * (`<NAME>_FILE`, docs/configuration.md); an unreadable one stops it with the reason.
+ */
 export function loadSettings(
-  env: Record<string, string | undefined> = process.env,
+  raw: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
 ): DoctorSettings {
+  const { values: env, problems } = resolveSecretFiles(
+    ['MONGODB_URI', 'RABBITMQ_URL', 'INFLUX_TOKEN'],
+    raw,
+  );
+  if (problems.length > 0) throw new Error(problems.join('; '));
   const get = (name: keyof typeof LOCAL_DEFAULTS) => {
     const value = env[name];
     return value === undefined || value === '' ? LOCAL_DEFAULTS[name] : value;

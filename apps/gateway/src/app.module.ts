@@ -8,7 +8,7 @@ import { MongoDbModule } from './mongodb/mongodb.module';
 import { MongoHealthIndicator } from './mongodb/mongodb.health';
 import { OutboxModule } from './outbox/outbox.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { RedisHealthIndicator, RedisModule } from './redis/redis.module';
+import { RedisCacheHealthIndicator, RedisHealthIndicator, RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
 import { StatsModule } from './stats/stats.module';
 import { TaskOutboxStore } from './tasks/task-outbox.store';
@@ -34,7 +34,13 @@ export class AppModule {
         AmqpModule.forRoot({ url: env.RABBITMQ_URL, connectionName: 'taskit-gateway' }),
         MetricsModule.register({ ownPort: env.METRICS_PORT }),
         HealthModule.register({
-          indicators: [MongoHealthIndicator, RedisHealthIndicator, RabbitMqHealthIndicator],
+          indicators: [
+            MongoHealthIndicator,
+            RedisHealthIndicator,
+            RabbitMqHealthIndicator,
+            // Only a cache instance of its own can be away while the sessions' one answers.
+            ...(env.REDIS_CACHE_URL === undefined ? [] : [RedisCacheHealthIndicator]),
+          ],
         }),
         WebModule,
         OutboxModule.register({ imports: [TasksModule], store: TaskOutboxStore }),

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { DEPENDENCY_CHECK_CACHE_MS } from '@taskit/observability';
+import { createClient } from 'redis';
 import { registeredClient } from '../../../test/support/api-client';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
 import { metricValue } from '../../../test/support/pipeline';
@@ -151,6 +152,60 @@ describe('gateway process: configuration, health and metrics', () => {
       expect(withoutBroker.output).toContain('rabbitmq degraded: not connected');
     } finally {
       await withoutBroker.stop();
+    }
+  });
+
+  it("keeps the cache's pages on REDIS_CACHE_URL's instance, its versions beside the sessions, and serves lists without it", async () => {
+    // Database 1 of the machine's Redis, through a relay that can go away, stands for the
+    // evicting cache instance; the sessions' instance is database 0.
+    const relay = await RedisRelay.start(stack.redisUrl);
+    const env = serviceEnvironment(stack, await freePort(), { REDIS_CACHE_URL: `${relay.url}/1` });
+    const withCache = spawnService('gateway', env);
+    const redis = createClient({ url: stack.redisUrl });
+    await redis.connect();
+    try {
+      await waitFor('the gateway with a cache instance to be ready', async () => {
+        if (!withCache.isRunning) throw new Error(withCache.output);
+        return (await fetch(`${withCache.url}/health/ready`).catch(() => undefined))?.ok === true;
+      });
+      const api = await registeredClient(withCache.url, 'cacheinstance');
+      expect((await api.post('/api/tasks', { title: 'cached apart' })).status).toBe(201);
+      expect((await api.get('/api/tasks')).status).toBe(200);
+      const pattern = `${stack.redisPrefix}cache:tasks:*`;
+      const pagesIn = async (db: number) => {
+        const client = redis.duplicate({ database: db });
+        await client.connect();
+        try {
+          return (await client.keys(pattern)).length;
+        } finally {
+          await client.close();
+        }
+      };
+      expect(await pagesIn(1)).toBe(1);
+      expect(await pagesIn(0)).toBe(0);
+      expect(await redis.keys(`${stack.redisPrefix}tasks-version:*`)).toHaveLength(1);
+
+      await relay.stop();
+      await waitFor('readiness to report the cache instance away', async () => {
+        const answer = await fetch(`${withCache.url}/health/ready`);
+        return answer.status === 200 && (await answer.json()).status === 'degraded';
+      });
+      expect(
+        await metricValue(
+          withCache.url,
+          'taskit_dependency_up{dependency="redis-cache",required="false"}',
+        ),
+      ).toBe(0);
+      // Without the cache every list comes from MongoDB, and writes go on.
+      expect((await api.post('/api/tasks', { title: 'while the cache is away' })).status).toBe(201);
+      const list = await api.get('/api/tasks');
+      expect(list.status).toBe(200);
+      const { tasks } = list.body as { tasks: { title: string }[] };
+      expect(tasks.map((t) => t.title)).toEqual(['cached apart', 'while the cache is away']);
+    } finally {
+      await redis.close();
+      await withCache.stop();
+      await relay.stop().catch(() => undefined);
     }
   });
 

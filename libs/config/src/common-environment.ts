@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { TracingEnvironment } from './tracing-environment.ts';
+import { ReadableFromFile } from './secret-files.ts';
 import { IsUrlWithScheme } from './validators.ts';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
@@ -30,6 +31,7 @@ export class CommonEnvironment extends TracingEnvironment {
   @Max(65535)
   METRICS_PORT?: number;
 
+  @ReadableFromFile()
   @IsUrlWithScheme(['amqp', 'amqps'])
   RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
 

@@ -4,3 +4,4 @@ export * from './common-environment.ts';
 export * from './settings-module.ts';
 export * from './setting-defaults.ts';
 export * from './tracing-environment.ts';
+export * from './secret-files.ts';

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { fileSettingsOf, resolveSecretFiles } from './secret-files.ts';
 
 /** A setting is missing or malformed: the message names every offending variable. */
 export class ConfigurationError extends Error {
@@ -18,22 +19,24 @@ function describe(error: ValidationError): string {
 
 /**
  * Builds a typed, validated settings object from environment variables. Defaults are the
- * class's property initialisers; values are converted to the declared types first.
+ * class's property initialisers; values are converted to the declared types first; a setting
+ * marked `@ReadableFromFile()` may come from the file `<NAME>_FILE` names.
  */
 export function validateEnvironment<T extends object>(
   schema: ClassConstructor<T>,
   raw: Record<string, string | undefined>,
 ): T {
+  const { values, problems } = resolveSecretFiles(fileSettingsOf(schema), raw);
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
+    Object.entries(values).filter(([, value]) => value !== undefined && value !== ''),
   );
   const settings = plainToInstance(schema, present, {
     enableImplicitConversion: true,
     exposeDefaultValues: true,
   });
   const errors = validateSync(settings, { forbidUnknownValues: true });
-  if (errors.length > 0) {
-    throw new ConfigurationError(errors.map(describe));
+  if (problems.length > 0 || errors.length > 0) {
+    throw new ConfigurationError([...problems, ...errors.map(describe)]);
   }
   return settings;
 }

@@ -1,4 +1,9 @@
-import { CommonEnvironment, INGEST_DEFAULTS, IsUrlWithScheme } from '@taskit/config';
+import {
+  CommonEnvironment,
+  INGEST_DEFAULTS,
+  IsUrlWithScheme,
+  ReadableFromFile,
+} from '@taskit/config';
 import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 
 /** Every setting of the analytics service, validated at start-up (docs/configuration.md). */
@@ -9,6 +14,7 @@ export class AnalyticsEnvironment extends CommonEnvironment {
   INFLUX_URL = 'http://127.0.0.1:8086';
 
   /** InfluxDB 2 API token; InfluxDB 1.8 with auth off ignores it, with auth it is `user:password`. */
+  @ReadableFromFile()
   @IsString()
   INFLUX_TOKEN = '';
 

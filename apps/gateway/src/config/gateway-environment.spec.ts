@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { environmentProblems, validateEnvironment } from '@taskit/config';
 import { GatewayEnvironment } from './gateway-environment';
 
@@ -38,6 +41,33 @@ describe('GatewayEnvironment', () => {
     });
     expect(env.sessionSecret).toBe(SECRET);
     expect(env.sessionSecrets).toEqual([SECRET, OLD_SECRET]);
+  });
+
+  it('reads its credentials from the files the gke overlay mounts (<NAME>_FILE)', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'taskit-gateway-secrets-'));
+    const file = (name: string, content: string) => {
+      writeFileSync(path.join(folder, name), content);
+      return path.join(folder, name);
+    };
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const env = validateEnvironment(GatewayEnvironment, {
+      NODE_ENV: 'production',
+      SESSION_SECRET_FILE: file('session-secret', `${SECRET}\n`),
+      MONGODB_URI_FILE: file('mongodb-uri', 'mongodb://taskit:pw@10.1.0.5:27017/taskit\n'),
+      REDIS_URL_FILE: file('redis-url', 'rediss://:pw@10.2.0.3:6378\n'),
+      REDIS_CACHE_URL_FILE: file('redis-cache-url', 'rediss://:pw@10.2.0.4:6378\n'),
+      REDIS_TLS_CA_FILE: file('redis-ca.pem', ca),
+      RABBITMQ_URL_FILE: file('rabbitmq-url', 'amqps://gateway:pw@10.3.0.2:5671\n'),
+    });
+    expect(env).toMatchObject({
+      sessionSecret: SECRET,
+      MONGODB_URI: 'mongodb://taskit:pw@10.1.0.5:27017/taskit',
+      REDIS_URL: 'rediss://:pw@10.2.0.3:6378',
+      REDIS_CACHE_URL: 'rediss://:pw@10.2.0.4:6378',
+      REDIS_TLS_CA: ca.trimEnd(),
+      RABBITMQ_URL: 'amqps://gateway:pw@10.3.0.2:5671',
+    });
+    expect(problemsOf({ REDIS_TLS_CA_FILE: file('not-pem', 'hello') })).toEqual(['REDIS_TLS_CA']);
   });
 
   it('throttles sign-ups tightly in production and loosely elsewhere, unless set', () => {

@@ -4,6 +4,7 @@ import {
   DEFAULT_TASK_LIST_CACHE_TTL_SECONDS,
   IsMongoUri,
   IsUrlWithScheme,
+  ReadableFromFile,
 } from '@taskit/config';
 import { Type } from 'class-transformer';
 import {
@@ -87,6 +88,7 @@ export function registrationLimitsOf(
 export class GatewayEnvironment extends CommonEnvironment {
   override PORT = 3000;
 
+  @ReadableFromFile()
   @IsMongoUri()
   MONGODB_URI = 'mongodb://127.0.0.1:27017/taskit';
 
@@ -100,8 +102,25 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Type(() => Number)
   MONGODB_MAX_POOL_SIZE = 10;
 
+  /** Sessions, rate-limit counters, locks and the cache's version counters: never evicted. */
+  @ReadableFromFile()
   @IsUrlWithScheme(['redis', 'rediss'])
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * The task-list cache's pages only, on an instance that may evict them (an evicted page is a
+   * miss); REDIS_URL's instance when unset (docs/deployment.md, Redis).
+   */
+  @ReadableFromFile()
+  @IsOptional()
+  @IsUrlWithScheme(['redis', 'rediss'])
+  REDIS_CACHE_URL?: string;
+
+  /** PEM of the CA that signed the Redis servers' certificates, for `rediss://` URLs. */
+  @ReadableFromFile()
+  @IsOptional()
+  @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'must hold a PEM certificate' })
+  REDIS_TLS_CA?: string;
 
   /** Prefix of every Redis key this gateway writes, so that stacks can share one Redis. */
   @IsString()
@@ -113,6 +132,7 @@ export class GatewayEnvironment extends CommonEnvironment {
    * first signs, every one verifies). Required in production, where published, placeholder and
    * guessable values are refused; a fixed development value otherwise.
    */
+  @ReadableFromFile()
   @ValidateIf((env: GatewayEnvironment) => env.isProduction || env.SESSION_SECRET !== undefined)
   @IsString()
   @Validate(SessionSecretsConstraint)

@@ -12,8 +12,10 @@ import { boundedAttempt, type DependencyIndicator } from '@taskit/observability'
 import { createClient, type RedisClientType } from 'redis';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 
-/** The gateway's Redis connection: sessions, login throttling and readiness use it. */
+/** The gateway's Redis connection: sessions, throttling, locks and readiness use it. */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+/** The task-list cache's pages: REDIS_CACHE_URL's instance, or REDIS_CLIENT without one. */
+export const REDIS_CACHE_CLIENT = Symbol('REDIS_CACHE_CLIENT');
 export type RedisClient = RedisClientType;
 
 /** How long Redis may leave the connection unanswered before it is dropped. */
@@ -49,12 +51,41 @@ function watchDeadline(client: RedisClient, logger: Logger): void {
 
 @Injectable()
 class RedisClientCloser implements OnApplicationShutdown {
-  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    @Inject(REDIS_CACHE_CLIENT) private readonly cacheClient: RedisClient,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(watchers.get(this.client));
-    if (this.client.isOpen) await this.client.close();
+    for (const client of new Set([this.client, this.cacheClient])) {
+      clearInterval(watchers.get(client));
+      if (client.isOpen) await client.close();
+    }
   }
+}
+
+/**
+ * A connection that fails fast while disconnected and connects in the background: while
+ * Redis is away the gateway runs and reports not ready (or degraded, for the cache).
+ */
+function connectRedis(name: string, url: string, tlsCa: string | undefined): RedisClient {
+  const logger = new Logger(name);
+  const client: RedisClient = createClient({
+    url,
+    // Fail fast while disconnected instead of queueing requests that would hang.
+    disableOfflineQueue: true,
+    // No timer per command: watchDeadline bounds the wait for the whole connection.
+    commandOptions: { timeout: 0 },
+    socket: {
+      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000),
+      // Memorystore's in-transit encryption signs with its own CA (a `rediss://` URL).
+      ...(tlsCa === undefined ? {} : { ca: tlsCa }),
+    },
+  });
+  client.on('error', (error: Error) => logger.warn(`${name}: ${error.message}`));
+  client.connect().catch((error: Error) => logger.warn(`${name}: ${error.message}`));
+  watchDeadline(client, logger);
+  return client;
 }
 
 /** Required: every signed-in request reads its session from Redis (docs/operations.md). */
@@ -69,13 +100,33 @@ export class RedisHealthIndicator implements DependencyIndicator {
   ) {}
 
   check() {
-    return boundedAttempt(
-      this.health.check(this.name).attempt(async () => {
-        if (!this.client.isReady) throw new Error('not connected');
-        await this.client.ping();
-      }),
-    );
+    return pingCheck(this.health, this.name, this.client);
   }
+}
+
+/** Optional: without the cache every list is read from MongoDB, slower but correct. */
+@Injectable()
+export class RedisCacheHealthIndicator implements DependencyIndicator {
+  readonly name = 'redis-cache';
+  readonly required = false;
+
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient,
+  ) {}
+
+  check() {
+    return pingCheck(this.health, this.name, this.client);
+  }
+}
+
+function pingCheck(health: HealthIndicatorService, name: string, client: RedisClient) {
+  return boundedAttempt(
+    health.check(name).attempt(async () => {
+      if (!client.isReady) throw new Error('not connected');
+      await client.ping();
+    }),
+  );
 }
 
 @Global()
@@ -84,25 +135,25 @@ export class RedisHealthIndicator implements DependencyIndicator {
     {
       provide: REDIS_CLIENT,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<GatewayEnvironment, true>) => {
-        const logger = new Logger('Redis');
-        const client: RedisClient = createClient({
-          url: config.get('REDIS_URL', { infer: true }),
-          // Fail fast while disconnected instead of queueing requests that would hang.
-          disableOfflineQueue: true,
-          // No timer per command: watchDeadline bounds the wait for the whole connection.
-          commandOptions: { timeout: 0 },
-          socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000) },
-        });
-        client.on('error', (error: Error) => logger.warn(`redis: ${error.message}`));
-        // Start without waiting: while Redis is away the gateway runs and reports not ready.
-        client.connect().catch((error: Error) => logger.warn(`redis: ${error.message}`));
-        watchDeadline(client, logger);
-        return client;
+      useFactory: (config: ConfigService<GatewayEnvironment, true>) =>
+        connectRedis(
+          'Redis',
+          config.get('REDIS_URL', { infer: true }),
+          config.get('REDIS_TLS_CA', { infer: true }),
+        ),
+    },
+    {
+      provide: REDIS_CACHE_CLIENT,
+      inject: [ConfigService, REDIS_CLIENT],
+      useFactory: (config: ConfigService<GatewayEnvironment, true>, sessions: RedisClient) => {
+        const url = config.get('REDIS_CACHE_URL', { infer: true });
+        return url === undefined
+          ? sessions
+          : connectRedis('RedisCache', url, config.get('REDIS_TLS_CA', { infer: true }));
       },
     },
     RedisClientCloser,
   ],
-  exports: [REDIS_CLIENT],
+  exports: [REDIS_CLIENT, REDIS_CACHE_CLIENT],
 })
 export class RedisModule {}

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { GatewayEnvironment } from '../config/gateway-environment';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
+import { REDIS_CACHE_CLIENT, REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { bodyOfTaskListCacheEntry, toTaskListCacheEntry } from '@taskit/contracts';
 
 /** The version key outlives every cache entry by far; see invalidate(). */
@@ -16,9 +16,11 @@ export interface CacheLookup {
 
 /**
  * A user's task-list pages in Redis, each stored as the response body it answers with
- * (@taskit/contracts, task-list-cache-entry.ts) under `${REDIS_PREFIX}cache:tasks:<user>:v<version>:<page>`, on the
- * gateway's connection, whose deadline bounds every wait; never stale after a write. A page
+ * (@taskit/contracts, task-list-cache-entry.ts) under
+ * `${REDIS_PREFIX}cache:tasks:<user>:v<version>:<page>`; never stale after a write. A page
  * larger than TASK_LIST_CACHE_MAX_BYTES is not stored (a few such values would fill Redis).
+ * Pages live on the cache connection, which may evict them (a miss); the version counters
+ * live beside the sessions, which never evict: a lost counter would bring old pages back.
  *
  * Each user has a version counter in Redis, and the counter is part of the cache key. A write
  * first changes MongoDB, then increments the counter, then answers. Any read that starts after
@@ -37,6 +39,7 @@ export class TaskListCache {
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(REDIS_CACHE_CLIENT) private readonly pages: RedisClient,
     config: ConfigService<GatewayEnvironment, true>,
   ) {
     const prefix = config.get('REDIS_PREFIX', { infer: true });
@@ -59,7 +62,7 @@ export class TaskListCache {
     const version = (await this.redis.get(this.versionKey(userId))) ?? '0';
     const key = `${this.listPrefix}${userId}:v${version}:${page}`;
     try {
-      const entry = await this.redis.get(key);
+      const entry = await this.pages.get(key);
       return { key, body: entry === null ? undefined : bodyOfTaskListCacheEntry(entry) };
     } catch (error) {
       this.logger.warn(`task list cache read failed: ${(error as Error).message}`);
@@ -70,7 +73,7 @@ export class TaskListCache {
   async store(key: string, body: string): Promise<void> {
     if (Buffer.byteLength(body) > this.maxBytes) return;
     try {
-      await this.redis.set(key, toTaskListCacheEntry(body), {
+      await this.pages.set(key, toTaskListCacheEntry(body), {
         expiration: { type: 'PX', value: this.ttlMs },
       });
     } catch (error) {
