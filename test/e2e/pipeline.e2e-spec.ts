@@ -83,9 +83,14 @@ describe('event pipeline: gateway outbox → RabbitMQ → worker and Telegraf �
     const published = await metricValue(gateway.url, 'taskit_outbox_events_published_total');
     expect(published).toBeGreaterThanOrEqual(total(expected));
     expect(await metricValue(gateway.url, 'taskit_outbox_backlog_events')).toBe(0);
+    const acked = await metricValue(analytics.url, 'taskit_worker_events_acked_total');
+    expect(acked).toBeGreaterThanOrEqual(total(expected));
+    // Every acked event has its lag from the change, and on a quiet stack within the
+    // freshness objective's 30 s.
+    expect(await metricValue(analytics.url, 'taskit_worker_event_lag_seconds_count')).toBe(acked);
     expect(
-      await metricValue(analytics.url, 'taskit_worker_events_acked_total'),
-    ).toBeGreaterThanOrEqual(total(expected));
+      await metricValue(analytics.url, 'taskit_worker_event_lag_seconds_bucket{le="30"}'),
+    ).toBe(acked);
   });
 
   it('validates range (400) and requires a login (401)', async () => {

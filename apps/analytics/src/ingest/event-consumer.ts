@@ -28,6 +28,8 @@ interface Pending {
   channel: Channel;
   message: ConsumeMessage;
   point: Point;
+  /** The event's occurredAt, for the lag from the change to its point in InfluxDB. */
+  occurredAtMs: number;
   /** From delivery to ack (or dead-lettering), continuing the message's `traceparent`. */
   span: Span;
 }
@@ -152,13 +154,19 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       this.deadLetter({ channel, message, span }, parsed.reason, parsed.detail);
       return;
     }
-    this.buffer.push({ channel, message, point: toPoint(parsed.event, parsed.timestampNs), span });
+    this.buffer.push({
+      channel,
+      message,
+      point: toPoint(parsed.event, parsed.timestampNs),
+      occurredAtMs: Date.parse(parsed.event.occurredAt),
+      span,
+    });
     if (this.buffer.length >= this.options.batchSize) this.startWriter();
     else this.batchTimer ??= setTimeout(() => this.startWriter(), this.options.batchWaitMs);
   }
 
   private deadLetter(
-    { channel, message, span }: Omit<Pending, 'point'>,
+    { channel, message, span }: Pick<Pending, 'channel' | 'message' | 'span'>,
     reason: DeadLetterReason,
     detail: string,
   ): void {
@@ -201,9 +209,11 @@ export class EventConsumer implements OnApplicationBootstrap, BeforeApplicationS
       if (live.length === 0) return;
       const outcome = await this.tracedWrite(live);
       if (outcome === 'ok') {
+        const writtenAtMs = Date.now();
         for (const p of live) {
           if (this.isOpen(p.channel)) p.channel.ack(p.message);
           p.span.end();
+          this.metrics.eventLag.observe(Math.max(0, writtenAtMs - p.occurredAtMs) / 1000);
         }
         this.metrics.acked.inc(live.length);
         return;

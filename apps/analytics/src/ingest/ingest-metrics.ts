@@ -9,6 +9,7 @@ export class IngestMetrics {
   readonly deadLettered: Counter<'reason'>;
   readonly writeDuration: Histogram<'outcome'>;
   readonly batchSize: Histogram;
+  readonly eventLag: Histogram;
 
   constructor(registry: Registry) {
     this.consumed = new Counter({
@@ -38,6 +39,13 @@ export class IngestMetrics {
       name: 'taskit_worker_batch_size',
       help: 'Points per InfluxDB batch write',
       buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    });
+    // The event-freshness SLO reads the 30 s bucket (deploy/prometheus/slo-rules.yaml).
+    this.eventLag = new Histogram({
+      name: 'taskit_worker_event_lag_seconds',
+      help: "Seconds from an event's occurredAt to its point written to InfluxDB",
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
       registers: [registry],
     });
   }
