@@ -9,7 +9,8 @@
  *   projection, sort and limit, and the counts; MongoDB driver bundled with mongoose) and
  *   answer the same JSON. This is the contract's `raw`.
  * - `GET /same-io/api/tasks`: the same plus everything else the gateway does around it per
- *   request: the per-user cache version key and a cached page in Redis (the gateway's
+ *   request: the API rate limits' counters (rate-limiter-flexible, per client and per user,
+ *   with the gateway's options), the per-user cache version key and a cached page in Redis (the gateway's
  *   TaskListCache protocol: version GET, page GET and its checksum check (libs/contracts, task-list-cache-entry.ts),
  *   MongoDB and SET only on a miss). The same I/O as the gateway, so the difference is the
  *   framework and middleware.
@@ -21,10 +22,12 @@
  * Environment: PORT, MONGODB_URI, REDIS_URL, REDIS_PREFIX, SESSION_SECRET,
  * TASK_LIST_CACHE_TTL_SECONDS (as the gateway's, same default).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mongo } from 'mongoose';
 import { createClient } from 'redis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { API_RATE_LIMIT_DEFAULTS } from '../libs/config/src/setting-defaults.ts';
 import { DEFAULT_TASK_LIST_CACHE_TTL_SECONDS } from '../libs/config/src/setting-defaults.ts';
 import {
   bodyOfTaskListCacheEntry,
@@ -117,6 +120,33 @@ const mongoClient = new mongo.MongoClient(MONGODB_URI, {
 });
 const tasks = mongoClient.db().collection<StoredTask & { userId: mongo.ObjectId }>('tasks');
 
+/** The gateway's API limiters (apps/gateway/src/rate-limit/rate-limits.ts), same settings. */
+function rateLimiter(name: string, points: number): RateLimiterRedis {
+  const duration = Number(
+    process.env.API_RATE_LIMIT_WINDOW_SECONDS ??
+      API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_WINDOW_SECONDS,
+  );
+  return new RateLimiterRedis({
+    storeClient: redis,
+    useRedisPackage: true,
+    keyPrefix: `${REDIS_PREFIX}raw-rate-limit:${name}`,
+    points,
+    duration,
+    inMemoryBlockOnConsumed: points + 1,
+    insuranceLimiter: new RateLimiterMemory({ points, duration }),
+  });
+}
+const perClient = rateLimiter(
+  'client',
+  Number(
+    process.env.API_RATE_LIMIT_PER_CLIENT ?? API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_CLIENT,
+  ),
+);
+const perUser = rateLimiter(
+  'user',
+  Number(process.env.API_RATE_LIMIT_PER_USER ?? API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_USER),
+);
+
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -130,10 +160,24 @@ function error(res: ServerResponse, status: number, message: string, name: strin
   send(res, status, JSON.stringify({ statusCode: status, message, error: name }));
 }
 
-/** The gateway's page query (task-list.reader.ts): one page of up to `limit` and the counts. */
+/**
+ * The gateway's page query (task-list.reader.ts): one page of up to `limit`, and the counts
+ * from it when it holds the whole list, else from a second query.
+ */
 async function readPage(userId: string, status: string, limit: number): Promise<string> {
   const owner = { userId: new mongo.ObjectId(userId), deletedAt: null };
-  const [found, groups] = await Promise.all([
+  const counted = async () => {
+    const groups = await tasks
+      .aggregate<{ _id: boolean; count: number }>([
+        { $match: owner },
+        { $group: { _id: '$done', count: { $sum: 1 } } },
+      ])
+      .toArray();
+    const counts = { active: 0, completed: 0 };
+    for (const group of groups) counts[group._id ? 'completed' : 'active'] = group.count;
+    return counts;
+  };
+  const [found, counts] = await Promise.all([
     tasks
       .find(
         { ...owner, ...(status === 'all' ? {} : { done: status === 'completed' }) },
@@ -142,24 +186,20 @@ async function readPage(userId: string, status: string, limit: number): Promise<
       .sort({ createdAt: 1, _id: 1 })
       .limit(limit + 1)
       .toArray(),
-    tasks
-      .aggregate<{ _id: boolean; count: number }>([
-        { $match: owner },
-        { $group: { _id: '$done', count: { $sum: 1 } } },
-      ])
-      .toArray(),
+    status === 'all' ? undefined : counted(),
   ]);
   const shown = found.slice(0, limit);
   const last = shown.at(-1);
-  const counts = { active: 0, completed: 0 };
-  for (const group of groups) counts[group._id ? 'completed' : 'active'] = group.count;
+  const completed = found.filter((task) => task.done).length;
   return JSON.stringify({
     tasks: shown.map(toTaskView),
     nextCursor:
       found.length > limit && last
         ? Buffer.from(`${last.createdAt.getTime()}.${last._id.toHexString()}`).toString('base64url')
         : null,
-    counts,
+    counts:
+      counts ??
+      (found.length <= limit ? { active: found.length - completed, completed } : await counted()),
   });
 }
 
@@ -216,6 +256,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (!userId) return error(res, 401, 'Not logged in', 'Unauthorized');
 
   if (!sameIo) return send(res, 200, await readPage(userId, status, limit));
+  const client = createHash('sha256')
+    .update(req.socket.remoteAddress ?? 'unknown')
+    .digest('hex')
+    .slice(0, 32);
+  const spent = await Promise.allSettled([perClient.consume(client), perUser.consume(userId)]);
+  if (spent.some((outcome) => outcome.status === 'rejected')) {
+    return error(res, 429, 'Too many requests', 'Too Many Requests');
+  }
   const version = (await redis.get(`${REDIS_PREFIX}tasks-version:${userId}`)) ?? '0';
   const cacheKey = `${REDIS_PREFIX}rawcache::tasks:${userId}:v${version}:${status}:${limit}:`;
   const entry = await redis.get(cacheKey);

@@ -92,9 +92,15 @@ describe('gateway: the task list in pages, and the bounds of one account', () =>
     expect(pages.at(-1)?.nextCursor).toBeNull();
     for (const page of pages) expect(page.counts).toEqual({ active: 5, completed: 2 });
 
+    // The whole list on one page counts itself; a full page still counts the list.
     const whole = (await api.get('/api/tasks')).body as Page;
     expect(whole.tasks.map((task) => task.id)).toEqual(ids);
     expect(whole.nextCursor).toBeNull();
+    expect(whole.counts).toEqual({ active: 5, completed: 2 });
+    expect(((await api.get('/api/tasks', { query: 'limit=7' })).body as Page).counts).toEqual({
+      active: 5,
+      completed: 2,
+    });
 
     const active = await allPages(api, 'status=active&limit=2');
     expect(active.flatMap((page) => page.tasks.map((task) => task.title))).toEqual([
