@@ -10,7 +10,7 @@ import { SERVICE_URLS } from '../../tools/stack/services.mts';
 import { createIsolatedStack, type IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
 import { freePort } from '../../libs/testing/src/ports.ts';
 import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
-import { spawnTelegraf, startService } from '../../libs/testing/src/services.ts';
+import { spawnTelegraf, startService, UNMET_RATE_LIMITS } from '../../libs/testing/src/services.ts';
 import { logFile, onCleanup, startProcess, track } from './processes.mts';
 import { CACHE_TTL_S, CPU_PROF, PROFILE_DIR, SESSION_SECRET } from './settings.mts';
 
@@ -95,6 +95,8 @@ export async function startRawServer(stack: IsolatedStack): Promise<RunningProce
       REDIS_URL: stack.redisUrl,
       REDIS_PREFIX: stack.redisPrefix,
       TASK_LIST_CACHE_TTL_SECONDS: String(CACHE_TTL_S),
+      // The gateway's rate limits as its bench run has them (counted, never met).
+      ...UNMET_RATE_LIMITS,
     },
     port,
   );

@@ -45,6 +45,13 @@ export const FERRETDB_POSTGRES_DATABASE = 'taskit_ferretdb';
 export const FERRETDB_POOL_MAX_CONNS = 60;
 
 /**
+ * FerretDB's Go garbage collector target: it allocates for every document it turns from
+ * JSONB into BSON, and at the default (100) a third of its CPU in a soak was the collector.
+ * 400 trades about 200 MB of memory for most of that (docs/local-stack.md, "FerretDB").
+ */
+export const FERRETDB_GOGC = '400';
+
+/**
  * The stack's PostgreSQL settings for FerretDB's workload: small JSONB rows updated in place
  * many times a second on a 2-core machine (docs/local-stack.md, "PostgreSQL" gives the why of
  * each). Passed at every start, so a change applies with the next `npm run up`.
@@ -304,16 +311,21 @@ const ferretdb: BackingService = {
     const binary = await ensureGoBinary(FERRETDB);
     const dir = ensureDir(join(DATA_DIR, 'ferretdb'));
     await ensureFerretDbDatabase();
-    startDetached('ferretdb', binary, [
-      '--handler=postgresql',
-      `--postgresql-url=${ferretDbPostgresUrl(FERRETDB_POSTGRES_DATABASE, FERRETDB_POOL_MAX_CONNS)}`,
-      `--state-dir=${dir}`,
-      `--listen-addr=127.0.0.1:${PORTS.mongodb}`,
-      // Its debug handler (goroutines, metrics) on a free port; `npm run status` does not need it.
-      '--debug-addr=127.0.0.1:0',
-      '--telemetry=disable',
-      '--log-level=warn',
-    ]);
+    startDetached(
+      'ferretdb',
+      binary,
+      [
+        '--handler=postgresql',
+        `--postgresql-url=${ferretDbPostgresUrl(FERRETDB_POSTGRES_DATABASE, FERRETDB_POOL_MAX_CONNS)}`,
+        `--state-dir=${dir}`,
+        `--listen-addr=127.0.0.1:${PORTS.mongodb}`,
+        // Its debug handler (goroutines, metrics) on a free port; `npm run status` does not need it.
+        '--debug-addr=127.0.0.1:0',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      { env: { ...process.env, GOGC: FERRETDB_GOGC } },
+    );
   },
   stop: () => stopByPid('ferretdb'),
 };
