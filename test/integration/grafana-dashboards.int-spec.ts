@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryInfluxQl, rowsOf, targetOfBucket } from '@taskit/influx';
-import { SummaryService } from '../../apps/analytics/src/stats/summary.service';
+import { SummaryService } from '../../apps/analytics/src/summary/summary.service';
 import { createIsolatedStack, type IsolatedStack } from '../support/isolated-stack';
 import { REPO_ROOT } from '../support/test-environment';
 

@@ -5,7 +5,7 @@ import { HealthModule, MetricsModule, structuredLogging } from '@taskit/observab
 import type { AnalyticsEnvironment } from './config/analytics-environment';
 import { InfluxHealthIndicator, InfluxModule } from './influx/influx.module';
 import { IngestModule } from './ingest/ingest.module';
-import { StatsModule } from './stats/stats.module';
+import { SummaryModule } from './summary/summary.module';
 
 @Module({})
 export class AppModule {
@@ -21,7 +21,7 @@ export class AppModule {
         MetricsModule.register({ ownPort: env.METRICS_PORT }),
         HealthModule.register({ indicators: [RabbitMqHealthIndicator, InfluxHealthIndicator] }),
         IngestModule,
-        StatsModule,
+        SummaryModule,
       ],
     };
   }

@@ -19,7 +19,7 @@ async function bootstrap(): Promise<void> {
   // The RPC server (analytics.summary). It asserts analytics.rpc with exactly the options of
   // the shared topology. Manual acks with a prefetch: RabbitMQ ignores the prefetch of an
   // auto-ack consumer, so only this bounds the summary queries running at once; the handler
-  // acks once its reply is sent (stats.controller.ts). Requests beyond it wait in the queue
+  // acks once its reply is sent (summary/summary.controller.ts). Requests beyond it wait in the queue
   // and expire with the gateway's timeout. Task events do not come through here: the ingest
   // module consumes them with manual acks.
   app.connectMicroservice<MicroserviceOptions>(

@@ -10,7 +10,7 @@ import { OutboxModule } from './outbox/outbox.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisCacheHealthIndicator, RedisHealthIndicator, RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
-import { StatsModule } from './stats/stats.module';
+import { AnalyticsSummaryModule } from './analytics-summary/analytics-summary.module';
 import { TaskOutboxStore } from './tasks/task-outbox.store';
 import { TasksModule } from './tasks/tasks.module';
 import { WebModule } from './web/web.module';
@@ -44,7 +44,7 @@ export class AppModule {
         }),
         WebModule,
         OutboxModule.register({ imports: [TasksModule], store: TaskOutboxStore }),
-        StatsModule,
+        AnalyticsSummaryModule,
       ],
     };
   }

@@ -10,7 +10,7 @@ import { SafeValidationPipe } from './common/safe-validation.pipe';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from './redis/redis.module';
 import { createSessionMiddleware, sessionCookieName } from './session/session.middleware';
-import { StatsModule } from './stats/stats.module';
+import { AnalyticsSummaryModule } from './analytics-summary/analytics-summary.module';
 import { TasksModule } from './tasks/tasks.module';
 
 /** Largest accepted request body; larger ones get 413. */
@@ -56,7 +56,7 @@ function setUpApiDocs(app: NestExpressApplication, env: GatewayEnvironment): voi
     () =>
       // The JSON API only: the probes, /metrics and the pages are not part of it.
       SwaggerModule.createDocument(app, config, {
-        include: [AuthModule, TasksModule, StatsModule],
+        include: [AuthModule, TasksModule, AnalyticsSummaryModule],
       }),
     {
       jsonDocumentUrl: `${API_DOCS_PATH}/openapi.json`,

@@ -35,8 +35,8 @@ export const SUMMARY_CACHE_SECONDS = 5;
 @ApiTags('analytics')
 @Controller('api/analytics')
 @UseGuards(SessionGuard)
-export class StatsController {
-  private readonly logger = new Logger(StatsController.name);
+export class AnalyticsSummaryController {
+  private readonly logger = new Logger(AnalyticsSummaryController.name);
   private readonly prefix: string;
   private readonly flights = new SingleFlight<Summary>();
 

@@ -2,11 +2,11 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { AnalyticsClient } from './analytics-client';
-import { StatsController } from './stats.controller';
+import { AnalyticsSummaryController } from './analytics-summary.controller';
 
 /** GET /api/analytics/summary: the analytics RPC behind a short Redis cache. */
 @Module({
-  controllers: [StatsController],
+  controllers: [AnalyticsSummaryController],
   providers: [
     {
       provide: AnalyticsClient,
@@ -19,4 +19,4 @@ import { StatsController } from './stats.controller';
     },
   ],
 })
-export class StatsModule {}
+export class AnalyticsSummaryModule {}

@@ -2,11 +2,11 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { targetOfBucket } from '@taskit/influx';
 import type { AnalyticsEnvironment } from '../config/analytics-environment';
-import { StatsController } from './stats.controller';
+import { SummaryController } from './summary.controller';
 import { SummaryService } from './summary.service';
 
 @Module({
-  controllers: [StatsController],
+  controllers: [SummaryController],
   providers: [
     {
       provide: SummaryService,
@@ -22,4 +22,4 @@ import { SummaryService } from './summary.service';
     },
   ],
 })
-export class StatsModule {}
+export class SummaryModule {}

@@ -17,8 +17,8 @@ type Outcome = 'ok' | 'invalid' | 'failed';
  * answered, whatever the outcome.
  */
 @Controller()
-export class StatsController {
-  private readonly logger = new Logger(StatsController.name);
+export class SummaryController {
+  private readonly logger = new Logger(SummaryController.name);
   private readonly answered: Counter<'outcome'>;
   private readonly inFlight: Gauge;
 
