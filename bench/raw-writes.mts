@@ -2,8 +2,8 @@
  * The raw baseline of the write benchmark (docs/api.md, Benchmark results, `writes.raw_*`): the MongoDB and
  * Redis I/O of the gateway's write path (apps/gateway/src/tasks/tasks.service.ts), no framework.
  *
- * - POST /raw-writes/api/tasks: the user's live tasks counted (the per-user cap) beside a cache
- *   version bump, insert of the task with its outbox entry (the `create` document shape),
+ * - POST /raw-writes/api/tasks: the per-user cap's quota (the gateway's TaskQuota: an estimate
+ *   in Redis, the live tasks counted only when it runs out) beside a cache version bump, insert of the task with its outbox entry (the `create` document shape),
  *   version bump again.
  * - PATCH /raw-writes/api/tasks/:id ({"done":true}) and DELETE: the task's Redis lock
  *   (SET NX PX `${REDIS_PREFIX}task-lock:<id>`, owner-checked release script), findOne,
@@ -33,6 +33,8 @@ const VERSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const PROJECTION = { _id: 1, title: 1, done: 1, createdAt: 1, updatedAt: 1 };
 /** The gateway's default TASKS_PER_USER_MAX. */
 const TASKS_PER_USER_MAX = 5_000;
+const QUOTA_RESERVE = `if redis.call('exists', KEYS[1]) == 1 then return redis.call('incr', KEYS[1]) end return false`;
+const QUOTA_TTL_MS = 10 * 60_000;
 
 let lastNs = 0n;
 /** The gateway's UniqueNanosecondClock and RFC 3339 nanosecond format. */
@@ -81,6 +83,16 @@ export interface RawWriteDeps {
 
 export function rawWriteHandler(deps: RawWriteDeps) {
   const { redis, tasks, ObjectId, prefix, send } = deps;
+  // The gateway's TaskQuota (tasks/task-quota.ts): raise the estimate, count only without one
+  // or above the cap.
+  const reserve = async (userId: string): Promise<boolean> => {
+    const key = `${prefix}raw-tasks-owned:${userId}`;
+    const estimate = await redis.eval(QUOTA_RESERVE, { keys: [key] });
+    if (estimate !== null && Number(estimate) <= TASKS_PER_USER_MAX) return true;
+    const owned = await tasks.countDocuments({ userId: new ObjectId(userId), deletedAt: null });
+    await redis.set(key, String(owned + 1), { PX: QUOTA_TTL_MS });
+    return owned < TASKS_PER_USER_MAX;
+  };
   const invalidate = async (userId: string) => {
     const key = `${prefix}tasks-version:${userId}`;
     await redis.multi().incr(key).pExpire(key, VERSION_TTL_MS).exec();
@@ -133,11 +145,8 @@ export function rawWriteHandler(deps: RawWriteDeps) {
         outboxPending: true,
         outboxSince: now,
       };
-      const [owned] = await Promise.all([
-        tasks.countDocuments({ userId: doc.userId, deletedAt: null }),
-        invalidate(userId),
-      ]);
-      if (owned >= TASKS_PER_USER_MAX) return send(res, 409, '{"message":"Too many tasks"}');
+      const [allowed] = await Promise.all([reserve(userId), invalidate(userId)]);
+      if (!allowed) return send(res, 409, '{"message":"Too many tasks"}');
       await tasks.insertOne(doc);
       await invalidate(userId);
       return send(res, 201, view(doc));

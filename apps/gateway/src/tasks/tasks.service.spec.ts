@@ -9,6 +9,7 @@ import { OUTBOX_ENTRIES_PER_TASK_MAX } from './task-outbox';
 import type { TaskOutboxStore } from './task-outbox.store';
 import { TaskWriteLock, type LockStore } from './task-write-lock';
 import type { Task } from './task.schema';
+import type { RedisClient } from '../redis/redis.module';
 import { TasksService } from './tasks.service';
 
 const TASKS_PER_USER_MAX = 3;
@@ -16,6 +17,11 @@ const config = { get: () => TASKS_PER_USER_MAX } as unknown as ConfigService<
   GatewayEnvironment,
   true
 >;
+/** Redis for the task quota, holding no estimate: every create counts the tasks. */
+const quotaRedis = {
+  eval: () => Promise.resolve(null),
+  set: () => Promise.resolve('OK'),
+} as unknown as RedisClient;
 
 type Doc = Record<string, unknown> & { _id: Types.ObjectId; outbox: TaskEvent[] };
 
@@ -115,6 +121,7 @@ describe('TasksService: the events each change records', () => {
       cache,
       lock,
       outbox,
+      quotaRedis,
       config,
     );
   });
@@ -170,6 +177,7 @@ describe('TasksService: the events each change records', () => {
       cache,
       slowLock,
       outbox,
+      quotaRedis,
       config,
     );
     locks.extend = () => Promise.resolve(false); // another writer holds the key now

@@ -1,4 +1,5 @@
 import {
+  Inject,
   ConflictException,
   HttpException,
   HttpStatus,
@@ -13,6 +14,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEventType } from '@taskit/contracts';
 import { Types, type Model } from 'mongoose';
 import type { GatewayEnvironment } from '../config/gateway-environment';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { planPatch, type TaskPatch } from './task-changes';
 import { TaskEventFactory } from './task-event.factory';
 import type { TaskView } from './task.dto';
@@ -22,6 +24,7 @@ import { TaskListCache } from './task-list.cache';
 import type { OutboxEntry } from '../outbox/outbox.port';
 import { newOutbox, outboxHasRoom, withEvents, withTraceContext } from './task-outbox';
 import { TaskOutboxStore } from './task-outbox.store';
+import { TaskQuota } from './task-quota';
 import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
 /**
@@ -58,7 +61,7 @@ class OutboxFullException extends HttpException {
 @Injectable()
 export class TasksService implements OnModuleInit {
   private readonly logger = new Logger(TasksService.name);
-  private readonly tasksPerUserMax: number;
+  private readonly quota: TaskQuota;
 
   constructor(
     @InjectModel(Task.name) private readonly tasks: Model<Task>,
@@ -66,9 +69,15 @@ export class TasksService implements OnModuleInit {
     private readonly cache: TaskListCache,
     private readonly lock: TaskWriteLock,
     private readonly outbox: TaskOutboxStore,
+    @Inject(REDIS_CLIENT) redis: RedisClient,
     config: ConfigService<GatewayEnvironment, true>,
   ) {
-    this.tasksPerUserMax = config.get('TASKS_PER_USER_MAX', { infer: true });
+    this.quota = new TaskQuota(
+      redis,
+      config.get('REDIS_PREFIX', { infer: true }),
+      config.get('TASKS_PER_USER_MAX', { infer: true }),
+      (userId) => this.tasks.countDocuments(this.live(userId)).exec(),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -115,17 +124,7 @@ export class TasksService implements OnModuleInit {
       ...newOutbox([created], now),
     };
     // Redis first: when it is down the create fails cleanly (503) with nothing stored.
-    const [owned] = await Promise.all([
-      this.tasks.countDocuments(this.live(userId)).exec(),
-      this.cache.invalidate(userId),
-    ]);
-    // Counted before the insert, so parallel creates may pass it together: the bound is the
-    // cap plus the requests one user can have in flight (docs/configuration.md, Limits).
-    if (owned >= this.tasksPerUserMax) {
-      throw new ConflictException(
-        `You have ${this.tasksPerUserMax} tasks, the most one account may keep; delete some to add more`,
-      );
-    }
+    await Promise.all([this.quota.reserve(userId), this.cache.invalidate(userId)]);
     // The raw driver insert: the document (with its event) exactly as written here. A new
     // document has no other writer yet, so it needs no lock.
     await this.tasks.collection.insertOne(document);
