@@ -47,7 +47,7 @@ export const FERRETDB_POOL_MAX_CONNS = 60;
 /**
  * FerretDB's Go garbage collector target: it allocates for every document it turns from
  * JSONB into BSON, and at the default (100) a third of its CPU in a soak was the collector.
- * 400 trades about 200 MB of memory for most of that (docs/local-stack.md, "FerretDB").
+ * 400 trades about 50 MB of memory for most of that (docs/local-stack.md, "FerretDB on PostgreSQL").
  */
 export const FERRETDB_GOGC = '400';
 
