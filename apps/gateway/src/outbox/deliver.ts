@@ -16,37 +16,53 @@ export interface Delivery {
 }
 
 /** Settles at a time: each holds one task's lock and one MongoDB connection. */
-const SETTLE_CONCURRENCY = 8;
+export const SETTLE_CONCURRENCY = 8;
 
 /**
- * Publishes the documents' events (confirms come back in order on the one channel) and
- * settles every document whose events the broker confirmed. An event that failed stays in
- * the outbox; so does one whose settle failed (it is published again: at-least-once).
+ * Publishes the documents' events (confirms come back in order on the one channel) and returns
+ * each document, in order, with the events the broker confirmed (maybe none); an event that
+ * failed stays in the outbox.
  */
-export async function deliver(
+export async function publishDocuments(
   documents: PendingDocument[],
-  delivery: Delivery,
-): Promise<DeliveryResult> {
+  delivery: Pick<Delivery, 'publish' | 'outcome'>,
+): Promise<{ confirmed: PendingDocument[]; failed: number }> {
+  let failed = 0;
   const confirmed = await Promise.all(
     documents.map(async (document) => {
       const outcomes = await Promise.all(document.events.map((e) => delivery.publish(e)));
       outcomes.forEach((outcome) => delivery.outcome(outcome));
       const events = document.events.filter((_, i) => outcomes[i] === 'confirmed');
+      failed += document.events.length - events.length;
       return { id: document.id, events };
     }),
   );
-  const toSettle = confirmed.filter((c) => c.events.length > 0);
+  return { confirmed, failed };
+}
+
+/**
+ * Publishes the documents' events and settles, SETTLE_CONCURRENCY at a time, every document
+ * whose events the broker confirmed. A document whose settle failed keeps its events and is
+ * published again (at-least-once).
+ */
+export async function deliver(
+  documents: PendingDocument[],
+  delivery: Delivery,
+): Promise<DeliveryResult> {
+  const published = await publishDocuments(documents, delivery);
+  const confirmed = published.confirmed.filter((c) => c.events.length > 0);
   let next = 0;
   const worker = async () => {
-    while (next < toSettle.length) {
-      const { id, events } = toSettle[next++];
+    while (next < confirmed.length) {
+      const { id, events } = confirmed[next++];
       await delivery.store.settle(id, events).catch((error: unknown) => {
         delivery.settleFailed(id, error);
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, toSettle.length) }, worker));
-  const published = confirmed.reduce((sum, c) => sum + c.events.length, 0);
-  const total = documents.reduce((sum, d) => sum + d.events.length, 0);
-  return { published, failed: total - published };
+  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, confirmed.length) }, worker));
+  return {
+    published: confirmed.reduce((sum, c) => sum + c.events.length, 0),
+    failed: published.failed,
+  };
 }

@@ -25,6 +25,8 @@ class FakeStore implements OutboxStore {
   private listener?: (document: PendingDocument) => void;
   failSettle = false;
   recordedBefore?: Date;
+  /** While set, settles wait for it (a slow database). */
+  settlesHeld?: Promise<void>;
 
   store(id: string, events: TaskEvent[]) {
     this.documents.set(id, [...(this.documents.get(id) ?? []), ...events]);
@@ -45,14 +47,14 @@ class FakeStore implements OutboxStore {
         .map((id) => ({ id, events: this.documents.get(id)! })),
     );
   }
-  settle(id: string, events: readonly TaskEvent[]) {
-    if (this.failSettle) return Promise.reject(new Error('settle failed'));
+  async settle(id: string, events: readonly TaskEvent[]) {
+    await this.settlesHeld;
+    if (this.failSettle) throw new Error('settle failed');
     const published = events.map((e) => e.eventId);
     this.settled.push({ id, published });
     const remaining = (this.documents.get(id) ?? []).filter((e) => !published.includes(e.eventId));
     if (remaining.length > 0) this.documents.set(id, remaining);
     else this.documents.delete(id);
-    return Promise.resolve();
   }
   backlog() {
     return Promise.resolve({ events: 0, oldestPendingAgeSeconds: 0 });
@@ -188,6 +190,60 @@ describe('OutboxRelay', () => {
     expect(publisher.published.sort()).toEqual(['a', 'b']);
     expect(pending).toHaveBeenCalledTimes(1);
     expect(counter(registry, 'taskit_outbox_events_published_total')).toBe(2);
+  });
+
+  it('fast path: publishes what arrives while earlier events are being settled', async () => {
+    let release = () => undefined as void;
+    store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
+    start({ sweepIntervalMs: 60_000 });
+    store.store('t1', [event('a')]);
+    await until(() => publisher.published.length === 1);
+    store.store('t2', [event('b', 't2')]);
+    await until(() => publisher.published.length === 2);
+    expect(store.settled).toEqual([]);
+    release();
+    await until(() => store.documents.size === 0);
+  });
+
+  it('fast path: settles the events of one document that wait together in one write', async () => {
+    let release = () => undefined as void;
+    store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
+    start({ sweepIntervalMs: 60_000 });
+    for (let i = 0; i < 8; i++) store.store(`busy${i}`, [event(`busy${i}`, `busy${i}`)]);
+    await until(() => publisher.published.length === 8); // every settle slot is taken
+    store.store('t1', [event('created')]);
+    store.store('t1', [event('completed')]);
+    await until(() => publisher.published.length === 10);
+    release();
+    await until(() => store.documents.size === 0);
+    expect(store.settled.filter((s) => s.id === 't1')).toEqual([
+      { id: 't1', published: ['created', 'completed'] },
+    ]);
+  });
+
+  it('fast path: publishes at most maxSettling documents ahead of their settles', async () => {
+    let release = () => undefined as void;
+    store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
+    start({ sweepIntervalMs: 60_000, maxSettling: 2 });
+    for (const id of ['t1', 't2', 't3']) store.store(id, [event(id, id)]);
+    await until(() => publisher.published.length === 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(publisher.published).toEqual(['t1', 't2']);
+    release();
+    await until(() => store.documents.size === 0);
+    expect(publisher.published).toEqual(['t1', 't2', 't3']);
+  });
+
+  it('shutdown waits for the settles of what was published', async () => {
+    let release = () => undefined as void;
+    store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
+    start({ sweepIntervalMs: 60_000 });
+    store.store('t1', [event('a')]);
+    await until(() => publisher.published.length === 1);
+    const stopped = relay.beforeApplicationShutdown();
+    setTimeout(release, 20);
+    await stopped;
+    expect(store.settled).toEqual([{ id: 't1', published: ['a'] }]);
   });
 
   it('fast path: waits while the broker is away, then publishes', async () => {

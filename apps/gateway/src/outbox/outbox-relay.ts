@@ -6,11 +6,12 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { deliver, type DeliveryResult } from './deliver';
-import { EventPublisher } from './event-publisher';
+import { deliver, publishDocuments, SETTLE_CONCURRENCY, type DeliveryResult } from './deliver';
+import { EventPublisher, type PublishOutcome } from './event-publisher';
 import { OutboxLeases } from './outbox-leases';
 import { OutboxMetrics } from './outbox-metrics';
 import { OUTBOX_STORE, type OutboxStore, type PendingDocument } from './outbox.port';
+import { SettleQueue } from './settle-queue';
 
 export interface OutboxRelayOptions {
   /** Documents per publish round. */
@@ -29,6 +30,12 @@ export interface OutboxRelayOptions {
   /** Fast-path documents held in memory at most; the sweep finds the rest. */
   maxQueued: number;
   /**
+   * How far the fast path's publishes may run ahead of its settles, in documents published and
+   * not yet settled. Settles hold locks and MongoDB connections; this bound keeps them well
+   * inside the grace, after which another pod's sweep would publish the events again.
+   */
+  maxSettling: number;
+  /**
    * While the broker connection is down, how often both paths look again. Readiness is an
    * in-memory flag, so this costs nothing and the backlog starts draining right after the
    * broker returns instead of after a backoff of up to `maxBackoffMs`.
@@ -45,6 +52,7 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   sweepGraceMs: 5_000,
   leaseMs: 30_000,
   maxQueued: 10_000,
+  maxSettling: 200,
   readyPollMs: 100,
   minBackoffMs: 250,
   maxBackoffMs: 5_000,
@@ -60,7 +68,8 @@ interface Queued {
 /**
  * The transactional outbox relay; one runs in every gateway pod. Two paths, no scan:
  * - fast path: the tasks module tells this pod's relay of each document it just wrote, with
- *   its events (OutboxStore.onStored); the relay publishes them at once and settles them;
+ *   its events (OutboxStore.onStored); the relay publishes them at once and settles them
+ *   behind its publishes (SettleQueue);
  * - sweep: every `sweepIntervalMs`, an indexed query for documents still pending after
  *   `sweepGraceMs` (a pod crashed, a publish failed), claimed with leases (OutboxLeases).
  * Publishing waits for the broker's confirm; settling removes exactly the confirmed events. A
@@ -81,6 +90,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private drainBackoffMs = 0;
   private sweepBackoffMs = 0;
   private wake?: () => void;
+  private readonly settles = new SettleQueue(
+    (id, events) =>
+      this.store.settle(id, events).catch((error: unknown) => this.settleFailed(id, error)),
+    SETTLE_CONCURRENCY,
+  );
 
   constructor(
     @Inject(OUTBOX_STORE) private readonly store: OutboxStore,
@@ -101,6 +115,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     clearTimeout(this.sweepTimer);
     this.wake?.();
     await Promise.all([this.draining, this.sweeping]);
+    await this.settles.below(1);
     await this.publisher.close();
   }
 
@@ -132,21 +147,40 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
+  /**
+   * Publishes what this pod stored, oldest first, and hands each confirmed document to the
+   * settle queue without waiting for its write: the next batch goes out while earlier ones are
+   * being settled.
+   */
   private async drainQueue(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
-      const cutoff = Date.now() - this.options.sweepGraceMs / 2;
-      while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) {
-        this.leaveFastPath([this.queue.shift()!.document]);
-      }
-      if (this.queue.length === 0) return;
       if (!this.publisher.isReady) {
         await this.sleep(this.options.readyPollMs);
         continue;
       }
-      const batch = this.queue.splice(0, this.options.batchDocuments).map((q) => q.document);
-      const result = await this.deliver(batch).finally(() => this.leaveFastPath(batch));
-      // What failed stays in its document: the sweep publishes it after the grace.
-      this.drainBackoffMs = result.failed > 0 ? this.nextBackoff(this.drainBackoffMs) : 0;
+      if (this.settles.size >= this.options.maxSettling) {
+        await this.settles.below(this.options.maxSettling);
+      }
+      const cutoff = Date.now() - this.options.sweepGraceMs / 2;
+      while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) {
+        this.leaveFastPath([this.queue.shift()!.document]);
+      }
+      if (this.queue.length === 0 || this.stopped) return;
+      const room = Math.min(
+        this.options.batchDocuments,
+        this.options.maxSettling - this.settles.size,
+      );
+      const batch = this.queue.splice(0, room).map((q) => q.document);
+      const { confirmed, failed } = await publishDocuments(batch, {
+        publish: (event) => this.publisher.publish(event),
+        outcome: (outcome) => this.countOutcome(outcome),
+      });
+      batch.forEach((document, i) => {
+        // What failed stays in its document: the sweep publishes it after the grace.
+        if (confirmed[i].events.length === 0) this.leaveFastPath([document]);
+        else this.settles.add(confirmed[i], () => this.leaveFastPath([document]));
+      });
+      this.drainBackoffMs = failed > 0 ? this.nextBackoff(this.drainBackoffMs) : 0;
       if (this.drainBackoffMs > 0) await this.sleep(this.drainBackoffMs);
     }
   }
@@ -198,13 +232,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return deliver(documents, {
       publish: (event) => this.publisher.publish(event),
       store: this.store,
-      outcome: (outcome) => {
-        if (outcome === 'confirmed') this.metrics.published.inc();
-        else this.metrics.publishFailures.inc({ reason: outcome });
-      },
-      settleFailed: (id, error) =>
-        this.logger.warn(`settling ${id} failed, its events are published again: ${String(error)}`),
+      outcome: (outcome) => this.countOutcome(outcome),
+      settleFailed: (id, error) => this.settleFailed(id, error),
     });
+  }
+
+  private countOutcome(outcome: PublishOutcome): void {
+    if (outcome === 'confirmed') this.metrics.published.inc();
+    else this.metrics.publishFailures.inc({ reason: outcome });
+  }
+
+  private settleFailed(id: string, error: unknown): void {
+    this.logger.warn(`settling ${id} failed, its events are published again: ${String(error)}`);
   }
 
   private sweepFailed(): number {
