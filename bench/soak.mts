@@ -5,7 +5,8 @@
  * events are checked in InfluxDB per source (lost, duplicates), a row per minute is printed and
  * a `soak` block with its goals is merged into .bench/results.json.
  *
- * Options: `--minutes N` (10), `--users N` (50), `--rate N` (requests/s, 100);
+ * Options: `--minutes N` (10), `--users N` (50), `--rate N` (requests/s, 100), `--list-size N`
+ * (tasks a user keeps, 30; 0 lets every list grow by one task a cycle);
  * SOAK_GATEWAY_URL (http://127.0.0.1:3000).
  */
 import { execFileSync } from 'node:child_process';
@@ -29,18 +30,20 @@ import { gitState, machine } from './lib/report.mts';
 import { nowMs, percentile, round, sleep } from './lib/stats.mts';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
+const option = (name: string, fallback: number, least = 1): number => {
   const index = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   if (index === -1) return fallback;
   const raw = args[index].includes('=') ? args[index].split('=')[1] : args[index + 1];
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  if (!Number.isFinite(value) || value < least)
+    throw new Error(`--${name} needs a number ≥ ${least}`);
   return value;
 };
 
 const MINUTES = option('minutes', 10);
 const USERS = option('users', 50);
 const RATE = option('rate', 100);
+const LIST_SIZE = option('list-size', 30, 0);
 const GATEWAY = process.env.SOAK_GATEWAY_URL ?? 'http://127.0.0.1:3000';
 const SAMPLE_EVERY_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -122,8 +125,10 @@ const minutes: MinuteStats[] = Array.from({ length: MINUTES }, () => ({
 }));
 
 /**
- * One user's cycle: create, list, complete what it created, create, list, delete its oldest
- * task. Four writes in six requests, one event each; the list grows by one task per cycle.
+ * One user's cycle: create, list, complete what it created, create (or, once its list holds
+ * more than LIST_SIZE tasks, delete its oldest), list, delete its oldest task. Four writes in
+ * six requests, one event each; the list grows by one task a cycle up to LIST_SIZE and then
+ * stays there, as a person's list does.
  */
 async function nextRequest(user: SoakUser, minute: MinuteStats): Promise<void> {
   const headers = { cookie: user.cookie, 'x-csrf-token': user.csrf };
@@ -132,7 +137,8 @@ async function nextRequest(user: SoakUser, minute: MinuteStats): Promise<void> {
   let request: { method: string; path: string; body?: string; headers: Record<string, string> };
   let onCreated: ((body: unknown) => void) | undefined;
   let after: (() => void) | undefined;
-  if (step === 0 || step === 3) {
+  const full = LIST_SIZE > 0 && user.tasks.length > LIST_SIZE;
+  if (step === 0 || (step === 3 && !full)) {
     request = { method: 'POST', path: '/api/tasks', body: '{"title":"soak"}', headers: json };
     onCreated = (body) => {
       const { id } = body as { id: string };
@@ -147,7 +153,7 @@ async function nextRequest(user: SoakUser, minute: MinuteStats): Promise<void> {
       headers: json,
     };
     user.fresh = undefined;
-  } else if (step === 5 && user.tasks.length > 1) {
+  } else if ((step === 3 || step === 5) && user.tasks.length > 1) {
     const oldest = user.tasks[0];
     request = { method: 'DELETE', path: `/api/tasks/${oldest}`, headers };
     after = () => void user.tasks.shift();
@@ -456,6 +462,7 @@ async function main(): Promise<void> {
       users: USERS,
       rate_per_s: RATE,
       duration_s: MINUTES * 60,
+      list_size: LIST_SIZE,
       started_at: at,
       machine: machine().summary,
       git: gitState(),

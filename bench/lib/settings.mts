@@ -31,6 +31,10 @@ export const CONFIG = {
     durationS: envNumber('BENCH_SECONDS', QUICK ? 5 : 20),
     abuserTasks: envNumber('BENCH_NEIGHBOUR_ABUSER_TASKS', 50),
     abuserRatePerLoopPerS: 25,
+    /** Which of the abuser's loops run (list, toggle, summary, oversize): one at a time shows which one hurts. */
+    abuserLoops: (process.env.BENCH_NEIGHBOUR_ABUSER_LOOPS ?? 'list,toggle,summary,oversize').split(
+      ',',
+    ),
     drainTimeoutS: 120,
   },
   http: {

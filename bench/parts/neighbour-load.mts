@@ -20,6 +20,8 @@ export interface NeighbourJob {
   users: NeighbourUser[];
   /** normal: requests per second per user; abuser: requests per second of each of its loops. */
   ratePerS: number;
+  /** abuser: the loops it runs (list, toggle, summary, oversize). */
+  loops?: string[];
   durationS: number;
 }
 
@@ -160,13 +162,13 @@ async function normalUser(job: NeighbourJob, user: NeighbourUser, tally: Tally, 
 async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endAt: number) {
   const { url } = job;
   const loop = (step: (i: number) => Promise<void>) => openLoop(job.ratePerS, endAt, 16, step);
-  await Promise.all([
+  const loops: Record<string, (i: number) => Promise<void>> = {
     // The largest list it may read, in a loop.
-    loop(async () => {
+    list: async () => {
       await tally.send(url, user, 'GET', '/api/tasks?limit=500');
-    }),
+    },
     // Bulk toggles: every task changes, one event each.
-    loop(async (i) => {
+    toggle: async (i) => {
       const toggled = await tally.send(
         url,
         user,
@@ -175,19 +177,20 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
         JSON.stringify({ done: i % 2 === 0 }),
       );
       if (toggled.status === 200) tally.events += Number(toggled.json?.updated ?? 0);
-    }),
+    },
     // Summaries of every range.
-    loop(async (i) => {
+    summary: async (i) => {
       await tally.send(url, user, 'GET', `/api/analytics/summary?range=${RANGES[i % 4]}`);
-    }),
+    },
     // Bodies beyond the body limit and titles beyond their bound.
-    loop(async (i) => {
+    oversize: async (i) => {
       const body = i % 2 === 0 ? OVERSIZE_BODY : OVERLONG_TITLE;
       if ((await tally.send(url, user, 'POST', '/api/tasks', body)).status === 201) {
         tally.events += 1;
       }
-    }),
-  ]);
+    },
+  };
+  await Promise.all((job.loops ?? Object.keys(loops)).map((name) => loop(loops[name])));
 }
 
 const job = JSON.parse(await readStdin()) as NeighbourJob;

@@ -116,7 +116,7 @@ export async function neighbourPart(telegrafBinary: string) {
   const alone = await load('alone', normalJob(c.durationS));
   describe('alone', alone);
   progress(
-    `neighbour: again, with one account (${c.abuserTasks} tasks) at every limit, ${c.abuserRatePerLoopPerS} req/s in each of 4 loops`,
+    `neighbour: again, with one account (${c.abuserTasks} tasks) at every limit, ${c.abuserRatePerLoopPerS} req/s in each loop (${c.abuserLoops.join(', ')})`,
   );
   const [withAbuser, abuser] = await Promise.all([
     load('with-abuser', normalJob(c.durationS)),
@@ -126,6 +126,7 @@ export async function neighbourPart(telegrafBinary: string) {
       users: [abuserAccount],
       ratePerS: c.abuserRatePerLoopPerS,
       durationS: c.durationS,
+      loops: c.abuserLoops,
     }),
   ]);
   describe('with abuser', withAbuser);
@@ -170,8 +171,7 @@ export async function neighbourPart(telegrafBinary: string) {
       warmup_s: c.warmupS,
       abuser_tasks: c.abuserTasks,
       abuser_rate_per_loop_per_s: c.abuserRatePerLoopPerS,
-      abuser_loops:
-        'GET /api/tasks?limit=500; POST /api/tasks/toggle-all; GET /api/analytics/summary (every range); POST /api/tasks with a body over 1 MB or a title over its bound',
+      abuser_loops: c.abuserLoops,
       rate_limits: API_RATE_LIMIT_DEFAULTS,
     },
   };
