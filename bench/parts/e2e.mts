@@ -4,7 +4,9 @@
  * being queryable in InfluxDB.
  */
 import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
+import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import type { E2eJob, E2eResult } from '../e2e-load.mts';
+import { histogramQuantiles } from '../lib/histograms.mts';
 import { runScript } from '../lib/processes.mts';
 import { createBenchStack, startAnalytics, startGateway } from '../lib/services.mts';
 import { CONFIG, progress } from '../lib/settings.mts';
@@ -12,7 +14,8 @@ import { round } from '../lib/stats.mts';
 import { registerUsers, type BenchUser } from '../lib/users.mts';
 
 async function e2ePhase(
-  gatewayUrl: string,
+  gateway: RunningProcess,
+  analytics: RunningProcess,
   stack: IsolatedStack,
   users: BenchUser[],
   ratePerS: number,
@@ -23,7 +26,7 @@ async function e2ePhase(
     `e2e: ${ratePerS} task creations/s for ${durationS} s through POST /api/tasks; polling InfluxDB every ${c.pollMs} ms`,
   );
   const job: E2eJob = {
-    url: gatewayUrl,
+    url: gateway.url,
     users: users.map(({ cookie, csrf }) => ({ cookie, csrf })),
     ratePerS,
     durationS,
@@ -34,6 +37,22 @@ async function e2ePhase(
     drainTimeoutS: c.drainTimeoutS,
   };
   const result = await runScript<E2eResult>('e2e-load', 'e2e-load.mts', job);
+  // Where the events waited: until the broker confirmed them (the gateway's relay), and until
+  // their point was written (the worker's, which includes the first), both from occurredAt.
+  const quantiles = [0.5, 0.9, 0.99];
+  const hops = {
+    relay_confirmed: await histogramQuantiles(
+      `${gateway.url}/metrics`,
+      'taskit_outbox_event_publish_lag_seconds',
+      quantiles,
+    ),
+    worker_written: await histogramQuantiles(
+      `${analytics.url}/metrics`,
+      'taskit_worker_event_lag_seconds',
+      quantiles,
+    ),
+  };
+  progress(`  e2e hops from occurredAt (s): ${JSON.stringify(hops)}`);
   progress(
     `  e2e: ${result.created} created (${round(result.achieved_rate_per_s)}/s), lag p50 ${round(result.lag_p50_ms)} ms, ` +
       `p99 ${round(result.lag_p99_ms)} ms, unseen ${result.unseen}`,
@@ -54,6 +73,7 @@ async function e2ePhase(
     create_http_p99_ms: round(result.http_p99_ms),
     poll_query_p50_ms: round(result.poll_query_p50_ms),
     status_codes: result.status_codes,
+    hops_from_occurred_at_s: hops,
   };
 }
 
@@ -64,10 +84,10 @@ export async function e2ePart() {
   const analytics = await startAnalytics(stack);
   const gateway = await startGateway(stack);
   const users = await registerUsers(gateway.url, c.users, 'e2e');
-  const sustained = await e2ePhase(gateway.url, stack, users, c.ratePerS, c.durationS);
+  const sustained = await e2ePhase(gateway, analytics, stack, users, c.ratePerS, c.durationS);
   const atTarget =
     c.ratePerS < c.targetRatePerS
-      ? await e2ePhase(gateway.url, stack, users, c.targetRatePerS, c.targetDurationS)
+      ? await e2ePhase(gateway, analytics, stack, users, c.targetRatePerS, c.targetDurationS)
       : undefined;
   await gateway.stop('SIGTERM', 15_000);
   await analytics.stop('SIGTERM', 15_000);

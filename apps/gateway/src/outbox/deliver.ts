@@ -10,7 +10,7 @@ export interface Delivery {
   publish(entry: OutboxEntry): Promise<PublishOutcome>;
   store: Pick<OutboxStore, 'settle'>;
   /** Called once per publish with its outcome (metrics). */
-  outcome(outcome: PublishOutcome): void;
+  outcome(outcome: PublishOutcome, entry: OutboxEntry): void;
   /** A settle that failed: the events stay in the outbox and are published again later. */
   settleFailed(id: string, error: unknown): void;
 }
@@ -31,7 +31,7 @@ export async function publishDocuments(
   const confirmed = await Promise.all(
     documents.map(async (document) => {
       const outcomes = await Promise.all(document.events.map((e) => delivery.publish(e)));
-      outcomes.forEach((outcome) => delivery.outcome(outcome));
+      outcomes.forEach((outcome, i) => delivery.outcome(outcome, document.events[i]));
       const events = document.events.filter((_, i) => outcomes[i] === 'confirmed');
       failed += document.events.length - events.length;
       return { id: document.id, events };

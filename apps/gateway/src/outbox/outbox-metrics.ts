@@ -1,5 +1,5 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { OutboxBacklog } from './outbox.port';
 
 export type PublishFailureReason = 'nacked' | 'returned' | 'timeout' | 'disconnected';
@@ -22,6 +22,7 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
   readonly published: Counter;
   readonly publishFailures: Counter<'reason'>;
   readonly swept: Counter;
+  readonly publishLag: Histogram;
   readonly backlog: Gauge;
   readonly oldestPendingAge: Gauge;
   /** When the backlog was last measured (ms since the epoch). */
@@ -45,6 +46,14 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
       name: 'taskit_outbox_publish_failures_total',
       help: 'Publishes that failed and stay in the outbox for a later retry, by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    // The first hop of the worker's taskit_worker_event_lag_seconds: the two histograms side by
+    // side say whether a stale event waited in the outbox or after the broker.
+    this.publishLag = new Histogram({
+      name: 'taskit_outbox_event_publish_lag_seconds',
+      help: "Seconds from an event's occurredAt to the broker's confirm of its publish",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
     this.swept = new Counter({

@@ -10,7 +10,12 @@ import { deliver, publishDocuments, SETTLE_CONCURRENCY, type DeliveryResult } fr
 import { EventPublisher, type PublishOutcome } from './event-publisher';
 import { OutboxLeases } from './outbox-leases';
 import { OutboxMetrics } from './outbox-metrics';
-import { OUTBOX_STORE, type OutboxStore, type PendingDocument } from './outbox.port';
+import {
+  OUTBOX_STORE,
+  type OutboxEntry,
+  type OutboxStore,
+  type PendingDocument,
+} from './outbox.port';
 import { SettleQueue } from './settle-queue';
 
 export interface OutboxRelayOptions {
@@ -173,7 +178,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const batch = this.queue.splice(0, room).map((q) => q.document);
       const { confirmed, failed } = await publishDocuments(batch, {
         publish: (event) => this.publisher.publish(event),
-        outcome: (outcome) => this.countOutcome(outcome),
+        outcome: (outcome, entry) => this.countOutcome(outcome, entry),
       });
       batch.forEach((document, i) => {
         // What failed stays in its document: the sweep publishes it after the grace.
@@ -232,14 +237,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return deliver(documents, {
       publish: (event) => this.publisher.publish(event),
       store: this.store,
-      outcome: (outcome) => this.countOutcome(outcome),
+      outcome: (outcome, entry) => this.countOutcome(outcome, entry),
       settleFailed: (id, error) => this.settleFailed(id, error),
     });
   }
 
-  private countOutcome(outcome: PublishOutcome): void {
-    if (outcome === 'confirmed') this.metrics.published.inc();
-    else this.metrics.publishFailures.inc({ reason: outcome });
+  private countOutcome(outcome: PublishOutcome, entry: OutboxEntry): void {
+    if (outcome === 'confirmed') {
+      this.metrics.published.inc();
+      this.metrics.publishLag.observe((Date.now() - Date.parse(entry.occurredAt)) / 1000);
+    } else this.metrics.publishFailures.inc({ reason: outcome });
   }
 
   private settleFailed(id: string, error: unknown): void {
