@@ -1,4 +1,4 @@
-/** The gateway asks the analytics service for a user's productivity (CONTRACT sections 5 and 6). */
+/** The gateway asks the analytics service for a user's productivity (docs/api.md, the summary RPC and the Summary). */
 export const ANALYTICS_SUMMARY_PATTERN = 'analytics.summary';
 
 export const SUMMARY_RANGES = ['1h', '24h', '7d', '30d'] as const;
