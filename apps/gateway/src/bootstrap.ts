@@ -1,11 +1,14 @@
+import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { serveMetricsOnOwnPort } from '@taskit/observability';
 import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AuthModule } from './auth/auth.module';
+import { CSRF_SECURITY_SCHEME, SESSION_SECURITY_SCHEME } from './auth/csrf';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ErrorView, withErrorBodies } from './common/error.view';
 import { SafeValidationPipe } from './common/safe-validation.pipe';
 import type { GatewayEnvironment } from './config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from './redis/redis.module';
@@ -38,7 +41,15 @@ function contentSecurityPolicy(env: GatewayEnvironment) {
   };
 }
 
-function setUpApiDocs(app: NestExpressApplication, env: GatewayEnvironment): void {
+/**
+ * The OpenAPI document of the JSON API, generated from the controllers' decorators. Exact
+ * enough to type a client: libs/contracts/src/openapi/gateway-api.d.ts is generated from it
+ * (docs/api.md, "The OpenAPI document").
+ */
+export function createApiDocument(
+  app: INestApplication,
+  env: Pick<GatewayEnvironment, 'httpsOnly'>,
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Taskit gateway')
     .setDescription(
@@ -47,21 +58,30 @@ function setUpApiDocs(app: NestExpressApplication, env: GatewayEnvironment): voi
     .setVersion('1')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'this gateway')
-    .addCookieAuth(sessionCookieName(env))
-    .addSecurityRequirements('cookie')
+    .addCookieAuth(sessionCookieName(env), { type: 'apiKey' }, SESSION_SECURITY_SCHEME)
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-CSRF-Token',
+        description: 'The csrfToken of the latest auth response (or of GET /api/auth/me)',
+      },
+      CSRF_SECURITY_SCHEME,
+    )
+    .addSecurityRequirements(SESSION_SECURITY_SCHEME)
     .build();
-  SwaggerModule.setup(
-    API_DOCS_PATH,
-    app,
-    () =>
-      // The JSON API only: the probes, /metrics and the pages are not part of it.
-      SwaggerModule.createDocument(app, config, {
-        include: [AuthModule, TasksModule, AnalyticsSummaryModule],
-      }),
-    {
-      jsonDocumentUrl: `${API_DOCS_PATH}/openapi.json`,
-    },
-  );
+  // The JSON API only: the probes, /metrics and the pages are not part of it.
+  const document = SwaggerModule.createDocument(app, config, {
+    include: [AuthModule, TasksModule, AnalyticsSummaryModule],
+    extraModels: [ErrorView],
+  });
+  return withErrorBodies(document);
+}
+
+function setUpApiDocs(app: NestExpressApplication, env: GatewayEnvironment): void {
+  SwaggerModule.setup(API_DOCS_PATH, app, () => createApiDocument(app, env), {
+    jsonDocumentUrl: `${API_DOCS_PATH}/openapi.json`,
+  });
 }
 
 /**

@@ -27,6 +27,25 @@ async function lint(url: string): Promise<LintProblem[]> {
   return (JSON.parse(stdout) as { problems: LintProblem[] }).problems;
 }
 
+/**
+ * tools/openapi/api-types.mts --check: the served document, rendered by openapi-typescript,
+ * is the committed libs/contracts/src/openapi/gateway-api.d.ts that the typed client uses.
+ */
+async function checkApiTypes(url: string): Promise<{ code: number; output: string }> {
+  const script = join(REPO_ROOT, 'tools', 'openapi', 'api-types.mts');
+  const run = promisify(execFile)(process.execPath, [script, '--check', url], {
+    cwd: REPO_ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return run.then(
+    ({ stdout, stderr }) => ({ code: 0, output: `${stdout}${stderr}` }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === 'number' ? error.code : -1,
+      output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    }),
+  );
+}
+
 describe('the OpenAPI document the gateway serves (docs/api.md, "The OpenAPI document")', () => {
   let stack: IsolatedStack;
   let gateway: RunningProcess;
@@ -44,6 +63,12 @@ describe('the OpenAPI document the gateway serves (docs/api.md, "The OpenAPI doc
   it('passes redocly lint with the recommended rules: no error, no warning', async () => {
     const problems = await lint(`${gateway.url}/api/docs/openapi.json`);
     expect(problems.map((p) => `${p.severity} ${p.rule} ${p.pointer}: ${p.message}`)).toEqual([]);
+  });
+
+  it('is the document the committed types of the typed client were generated from', async () => {
+    const { code, output } = await checkApiTypes(`${gateway.url}/api/docs/openapi.json`);
+    // On a difference the output says: run npm run api:types and commit the result.
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('matches') });
   });
 
   it("cites the repository's own docs, not documents a reader of it cannot open", async () => {

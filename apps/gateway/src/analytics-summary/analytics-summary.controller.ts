@@ -28,6 +28,7 @@ import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { AnalyticsClient, AnalyticsUnavailableError } from './analytics-client';
 import { SingleFlight } from './single-flight';
+import { SummaryView } from './summary.view';
 
 /** Seconds a summary is served from Redis before analytics is asked again. */
 export const SUMMARY_CACHE_SECONDS = 5;
@@ -56,7 +57,10 @@ export class AnalyticsSummaryController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: "The user's productivity over a range (docs/api.md, The Summary)" })
   @ApiQuery({ name: 'range', required: true, enum: SUMMARY_RANGES })
-  @ApiOkResponse({ description: 'Totals per event type and a series of aligned buckets' })
+  @ApiOkResponse({
+    type: SummaryView,
+    description: 'Totals per event type and a series of aligned buckets',
+  })
   @ApiBadRequestResponse({ description: 'Unknown range' })
   @ApiUnauthorizedResponse({ description: 'Not logged in' })
   @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })

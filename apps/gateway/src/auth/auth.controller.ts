@@ -16,7 +16,6 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -25,7 +24,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { EmptyBodyDto } from '../common/empty-body.dto';
+import { ApiEmptyBody, EmptyBodyDto } from '../common/empty-body.dto';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { FlashService } from '../session/flash.service';
 import {
@@ -37,7 +36,7 @@ import {
   RegisterDto,
 } from './auth.dto';
 import { AuthService } from './auth.service';
-import { CsrfExempt, newCsrfToken } from './csrf';
+import { ApiCsrfToken, CsrfExempt, newCsrfToken } from './csrf';
 import { SameOriginGuard } from './same-origin.guard';
 import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
@@ -98,7 +97,8 @@ export class AuthController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @UseGuards(SessionGuard)
-  @ApiHeader({ name: 'X-CSRF-Token', required: true })
+  @ApiCsrfToken()
+  @ApiEmptyBody()
   @ApiNoContentResponse({ description: 'Session destroyed' })
   @ApiUnauthorizedResponse()
   @ApiForbiddenResponse({ description: 'Missing or wrong X-CSRF-Token' })
@@ -123,7 +123,7 @@ export class AuthController {
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @UseGuards(SessionGuard)
-  @ApiHeader({ name: 'X-CSRF-Token', required: true })
+  @ApiCsrfToken()
   @ApiNoContentResponse({ description: 'Changed; every other session of the user ended' })
   @ApiUnauthorizedResponse({ description: 'Not logged in, or wrong current password' })
   @ApiForbiddenResponse({ description: 'Missing or wrong X-CSRF-Token' })
@@ -143,7 +143,8 @@ export class AuthController {
   @Post('sessions/revoke-others')
   @HttpCode(HttpStatus.NO_CONTENT)
   @UseGuards(SessionGuard)
-  @ApiHeader({ name: 'X-CSRF-Token', required: true })
+  @ApiCsrfToken()
+  @ApiEmptyBody()
   @ApiNoContentResponse({ description: 'Every other session of the user ended' })
   @ApiUnauthorizedResponse()
   @ApiForbiddenResponse({ description: 'Missing or wrong X-CSRF-Token' })

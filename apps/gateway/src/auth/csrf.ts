@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -14,6 +15,19 @@ export const CSRF_EXEMPT = Symbol('csrfExempt');
  * route takes the SameOriginGuard instead.
  */
 export const CsrfExempt = () => SetMetadata(CSRF_EXEMPT, true);
+
+/** The OpenAPI security scheme of the token: an API key in the X-CSRF-Token header. */
+export const CSRF_SECURITY_SCHEME = 'csrf';
+/** The session cookie's security scheme (DocumentBuilder.addCookieAuth's default name). */
+export const SESSION_SECURITY_SCHEME = 'cookie';
+
+/**
+ * Documents a route that needs the session cookie and the CSRF token together, as a security
+ * requirement rather than a header parameter: a client sends the token on every such call
+ * (docs/api.md, "Conventions").
+ */
+export const ApiCsrfToken = () =>
+  ApiSecurity({ [SESSION_SECURITY_SCHEME]: [], [CSRF_SECURITY_SCHEME]: [] });
 
 export function newCsrfToken(): string {
   return randomBytes(32).toString('base64url');

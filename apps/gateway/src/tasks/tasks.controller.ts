@@ -17,7 +17,6 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -31,7 +30,8 @@ import {
 import { CurrentUser } from '../session/current-user.decorator';
 import { SessionGuard } from '../session/session.guard';
 import type { SessionUser } from '../session/session-user';
-import { EmptyBodyDto } from '../common/empty-body.dto';
+import { ApiCsrfToken } from '../auth/csrf';
+import { ApiEmptyBody, EmptyBodyDto } from '../common/empty-body.dto';
 import { BulkOperation } from '../rate-limit/bulk-operation.decorator';
 import { TaskIdPipe } from '../common/object-id.pipe';
 import {
@@ -47,8 +47,6 @@ import {
 import { TaskListReader } from './task-list.reader';
 import { PAGE_LIMIT_MAX, TaskListQueryPipe, type TaskListQuery } from './task-list.query';
 import { TasksService } from './tasks.service';
-
-const CSRF = { name: 'X-CSRF-Token', required: true } as const;
 
 @ApiTags('tasks')
 @ApiUnauthorizedResponse({ description: 'Not logged in' })
@@ -73,7 +71,12 @@ export class TasksController {
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_MAX },
   })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    type: String,
+    description: 'nextCursor of the previous page',
+  })
   @ApiOkResponse({ type: TaskListView, description: 'One page, oldest first' })
   @ApiBadRequestResponse()
   list(
@@ -87,7 +90,7 @@ export class TasksController {
   @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  @ApiHeader(CSRF)
+  @ApiCsrfToken()
   @ApiCreatedResponse({ type: TaskView })
   @ApiBadRequestResponse()
   @ApiForbiddenResponse()
@@ -103,7 +106,7 @@ export class TasksController {
   @Post('toggle-all')
   @BulkOperation()
   @HttpCode(HttpStatus.OK)
-  @ApiHeader(CSRF)
+  @ApiCsrfToken()
   @ApiOkResponse({ type: UpdatedCount })
   @ApiBadRequestResponse()
   @ApiForbiddenResponse()
@@ -121,7 +124,8 @@ export class TasksController {
   @Post('clear-completed')
   @BulkOperation()
   @HttpCode(HttpStatus.OK)
-  @ApiHeader(CSRF)
+  @ApiCsrfToken()
+  @ApiEmptyBody()
   @ApiOkResponse({ type: DeletedCount })
   @ApiForbiddenResponse()
   async clearCompleted(
@@ -147,7 +151,7 @@ export class TasksController {
     description: 'Rate limit reached, or too many unpublished changes of this task (Retry-After)',
   })
   @Patch(':id')
-  @ApiHeader(CSRF)
+  @ApiCsrfToken()
   @ApiOkResponse({ type: TaskView })
   @ApiBadRequestResponse()
   @ApiForbiddenResponse()
@@ -164,7 +168,8 @@ export class TasksController {
   @ApiTooManyRequestsResponse({ description: 'Rate limit reached (Retry-After)' })
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiHeader(CSRF)
+  @ApiCsrfToken()
+  @ApiEmptyBody()
   @ApiNoContentResponse()
   @ApiForbiddenResponse()
   @ApiNotFoundResponse()
