@@ -11,6 +11,9 @@ const PER_USER = 8;
 const PER_CLIENT = 12;
 const BULK_PER_USER = 2;
 const WINDOW_SECONDS = 60;
+const PER_USER_PER_SECOND = 3;
+/** Far above what the window's tests send in a second: the per-second budgets have their own pod. */
+const UNMET = '1000000';
 
 let addresses = 0;
 /** A client address of its own (TEST-NET-2), sent as X-Forwarded-For through a trusted proxy. */
@@ -66,6 +69,7 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
   let stack: IsolatedStack;
   let podA: RunningProcess;
   let podB: RunningProcess;
+  let burstPod: RunningProcess;
 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwrate');
@@ -75,15 +79,25 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
       API_RATE_LIMIT_PER_USER: String(PER_USER),
       API_RATE_LIMIT_PER_CLIENT: String(PER_CLIENT),
       API_RATE_LIMIT_BULK_PER_USER: String(BULK_PER_USER),
+      API_RATE_LIMIT_PER_USER_PER_SECOND: UNMET,
+      API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: UNMET,
     };
-    [podA, podB] = await Promise.all([
+    [podA, podB, burstPod] = await Promise.all([
       startService('gateway', stack, limits),
       startService('gateway', stack, limits),
+      startService('gateway', stack, {
+        ...limits,
+        API_RATE_LIMIT_PER_USER: UNMET,
+        API_RATE_LIMIT_PER_CLIENT: UNMET,
+        API_RATE_LIMIT_BULK_PER_USER: UNMET,
+        API_RATE_LIMIT_PER_USER_PER_SECOND: String(PER_USER_PER_SECOND),
+        API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: '1',
+      }),
     ]);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([podA?.stop(), podB?.stop()]);
+    await Promise.all([podA?.stop(), podB?.stop(), burstPod?.stop()]);
     await stack?.cleanup();
   });
 
@@ -134,6 +148,37 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
     expectTooManyRequests(await onA.post('/api/tasks/clear-completed'));
     // The user's other requests are still within their own budget.
     expect((await onB.get('/api/tasks')).status).toBe(200);
+  });
+
+  it('spreads the per-user budgets over the window: a burst beyond the per-second budget is refused for that second', async () => {
+    const user = new ClientAt(burstPod.url);
+    expect((await user.register(uniqueEmail('burst'))).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Ten at once: a fixed one-second window lets at most two windows' budgets through.
+    const answers = await Promise.all(Array.from({ length: 10 }, () => user.get('/api/tasks')));
+    const passed = answers.filter((answer) => answer.status === 200).length;
+    expect(passed).toBeGreaterThanOrEqual(1);
+    expect(passed).toBeLessThanOrEqual(2 * PER_USER_PER_SECOND);
+    const refused = answers.filter((answer) => answer.status !== 200);
+    refused.forEach(expectTooManyRequests);
+    expect(refused.map((answer) => answer.headers.get('retry-after'))).toEqual(
+      refused.map(() => '1'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await user.get('/api/tasks')).status).toBe(200);
+
+    // Bulk operations: one a second. Three at once in a fresh second are within the user's
+    // per-second budget, so only the bulk one refuses.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const bulk = await Promise.all(
+      Array.from({ length: PER_USER_PER_SECOND }, () =>
+        user.post('/api/tasks/toggle-all', { done: true }),
+      ),
+    );
+    const bulkPassed = bulk.filter((answer) => answer.status === 200).length;
+    expect(bulkPassed).toBeGreaterThanOrEqual(1);
+    expect(bulkPassed).toBeLessThanOrEqual(2);
+    bulk.filter((answer) => answer.status !== 200).forEach(expectTooManyRequests);
   });
 
   it('counts refusals by limit in /metrics', async () => {

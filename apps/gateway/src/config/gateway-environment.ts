@@ -205,6 +205,23 @@ export class GatewayEnvironment extends CommonEnvironment {
   @Type(() => Number)
   API_RATE_LIMIT_BULK_PER_USER: number = API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_BULK_PER_USER;
 
+  /**
+   * API requests per logged-in user within any one second before 429: the window's budget
+   * spread out, so that an account cannot spend it all in a burst (docs/limits.md).
+   */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  API_RATE_LIMIT_PER_USER_PER_SECOND: number =
+    API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_USER_PER_SECOND;
+
+  /** Bulk operations per user within any one second before 429. */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: number =
+    API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_BULK_PER_USER_PER_SECOND;
+
   /** Sign-ups per client address within the window before 429. Unset: 10 in production. */
   @IsOptional()
   @IsInt()

@@ -15,7 +15,11 @@ export interface Delivery {
   settleFailed(id: string, error: unknown): void;
 }
 
-/** Settles at a time: each holds one task's lock and one MongoDB connection. */
+/**
+ * Settles at a time: each holds one task's lock and one MongoDB connection. Four could not keep
+ * up with 200 events/s on FerretDB and sent the fast path's documents to the sweep
+ * (docs/performance.md).
+ */
 export const SETTLE_CONCURRENCY = 8;
 
 /**

@@ -20,6 +20,10 @@ import { RateLimits } from './rate-limits';
           perUser: config.get('API_RATE_LIMIT_PER_USER', { infer: true }),
           perClient: config.get('API_RATE_LIMIT_PER_CLIENT', { infer: true }),
           bulkPerUser: config.get('API_RATE_LIMIT_BULK_PER_USER', { infer: true }),
+          perUserPerSecond: config.get('API_RATE_LIMIT_PER_USER_PER_SECOND', { infer: true }),
+          bulkPerUserPerSecond: config.get('API_RATE_LIMIT_BULK_PER_USER_PER_SECOND', {
+            infer: true,
+          }),
           redisPrefix: config.get('REDIS_PREFIX', { infer: true }),
         }),
     },
@@ -32,7 +36,7 @@ import { RateLimits } from './rate-limits';
           reflector,
           new Counter({
             name: 'taskit_gateway_rate_limited_total',
-            help: 'API requests refused with 429, by the limit that refused them (user, client, bulk)',
+            help: 'API requests refused with 429, by the limit that refused them (user, client, bulk, user-second, bulk-second)',
             labelNames: ['limit'],
             registers: [registry],
           }),

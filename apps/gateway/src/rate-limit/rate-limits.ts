@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClient } from '../redis/redis.module';
 
-export type RateLimitName = 'user' | 'client' | 'bulk';
+export type RateLimitName = 'user' | 'client' | 'bulk' | 'user-second' | 'bulk-second';
 
 export interface RateLimitSettings {
   windowSeconds: number;
   perUser: number;
   perClient: number;
   bulkPerUser: number;
+  /** The per-user budgets again over one second, so that a window's budget cannot be one burst. */
+  perUserPerSecond: number;
+  bulkPerUserPerSecond: number;
   redisPrefix: string;
 }
 
@@ -29,7 +32,9 @@ function clientKey(address: string): string {
 
 /**
  * The API's fixed-window counters in Redis (rate-limiter-flexible), shared by every pod: one
- * per user, one per client address, one for bulk operations per user. A request spends one
+ * per user, one per client address, one for bulk operations per user, and the two per-user
+ * ones again over one second (an account's window budget spent in one burst would take a
+ * shared machine from everyone for that burst: docs/limits.md). A request spends one
  * point of each budget it falls under; all are spent in parallel (node-redis pipelines them in
  * one round trip). Once a key is over its budget the pod refuses it from memory until the
  * window ends, so an account hammering the API costs Redis nothing more. While Redis fails, each
@@ -40,20 +45,22 @@ export class RateLimits {
   private readonly limiters: Record<RateLimitName, RateLimiterRedis>;
 
   constructor(redis: RedisClient, settings: RateLimitSettings) {
-    const limiter = (name: RateLimitName, points: number) =>
+    const limiter = (name: RateLimitName, points: number, duration = settings.windowSeconds) =>
       new RateLimiterRedis({
         storeClient: redis,
         useRedisPackage: true,
         keyPrefix: `${settings.redisPrefix}rate-limit:${name}`,
         points,
-        duration: settings.windowSeconds,
+        duration,
         inMemoryBlockOnConsumed: points + 1,
-        insuranceLimiter: new RateLimiterMemory({ points, duration: settings.windowSeconds }),
+        insuranceLimiter: new RateLimiterMemory({ points, duration }),
       });
     this.limiters = {
       user: limiter('user', settings.perUser),
       client: limiter('client', settings.perClient),
       bulk: limiter('bulk', settings.bulkPerUser),
+      'user-second': limiter('user-second', settings.perUserPerSecond, 1),
+      'bulk-second': limiter('bulk-second', settings.bulkPerUserPerSecond, 1),
     };
   }
 
@@ -61,8 +68,8 @@ export class RateLimits {
   async consume(subject: RateLimitSubject): Promise<RateLimitDecision> {
     const spends: [RateLimitName, string][] = [['client', clientKey(subject.clientAddress)]];
     if (subject.userId !== undefined) {
-      spends.push(['user', subject.userId]);
-      if (subject.bulk) spends.push(['bulk', subject.userId]);
+      spends.push(['user', subject.userId], ['user-second', subject.userId]);
+      if (subject.bulk) spends.push(['bulk', subject.userId], ['bulk-second', subject.userId]);
     }
     const outcomes = await Promise.allSettled(
       spends.map(([name, key]) => this.limiters[name].consume(key)),
