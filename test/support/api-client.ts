@@ -20,7 +20,25 @@ export interface RequestOptions {
   query?: string;
 }
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The Cookie header a browser sends for this jar, or undefined when it holds none. */
+export function cookieHeader(cookies: ReadonlyMap<string, string>): string | undefined {
+  if (cookies.size === 0) return undefined;
+  return [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
+/** Keeps what Set-Cookie lines set in the jar and drops what they expire or empty. */
+export function storeSetCookies(cookies: Map<string, string>, lines: readonly string[]): void {
+  for (const line of lines) {
+    const [pair] = line.split(';');
+    const index = pair.indexOf('=');
+    const name = pair.slice(0, index).trim();
+    const value = pair.slice(index + 1).trim();
+    if (/expires=thu, 01 jan 1970/i.test(line) || value === '') cookies.delete(name);
+    else cookies.set(name, value);
+  }
+}
 export const SESSION_COOKIE = 'taskit.sid';
 /** The cookie's name in production behind TLS (docs/security.md, Sessions). */
 export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
@@ -61,9 +79,8 @@ export class ApiClient {
     options: RequestOptions = {},
   ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
-    if (this.cookies.size > 0) {
-      headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    }
+    const cookie = cookieHeader(this.cookies);
+    if (cookie !== undefined) headers.cookie = cookie;
     const csrf =
       options.csrf === undefined
         ? STATE_CHANGING.has(method) && this.csrfToken !== undefined
@@ -88,14 +105,7 @@ export class ApiClient {
     });
     const setCookies = response.headers.getSetCookie();
     if (setCookies.length > 0) this.lastSetCookie = setCookies;
-    for (const line of setCookies) {
-      const [pair] = line.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      if (/expires=thu, 01 jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    storeSetCookies(this.cookies, setCookies);
     const text = await response.text();
     let parsed: unknown = undefined;
     if (text && response.headers.get('content-type')?.includes('application/json')) {

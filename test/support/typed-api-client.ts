@@ -8,11 +8,16 @@
  */
 import type { paths } from '@taskit/contracts/openapi/gateway-api';
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import { TEST_PASSWORD, uniqueEmail } from './api-client';
+import {
+  cookieHeader,
+  STATE_CHANGING,
+  storeSetCookies,
+  TEST_PASSWORD,
+  uniqueEmail,
+} from './api-client';
 
 export type { components, operations, paths } from '@taskit/contracts/openapi/gateway-api';
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const REQUEST_TIMEOUT_MS = 20_000;
 
 export class TypedApiClient {
@@ -35,24 +40,15 @@ export class TypedApiClient {
   private browser(): Middleware {
     return {
       onRequest: ({ request }) => {
-        if (this.cookies.size > 0) {
-          const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-          request.headers.set('cookie', cookie);
-        }
+        const cookie = cookieHeader(this.cookies);
+        if (cookie !== undefined) request.headers.set('cookie', cookie);
         if (STATE_CHANGING.has(request.method) && this.csrfToken !== undefined) {
           request.headers.set('x-csrf-token', this.csrfToken);
         }
         return request;
       },
       onResponse: async ({ response }) => {
-        for (const line of response.headers.getSetCookie()) {
-          const [pair] = line.split(';');
-          const index = pair.indexOf('=');
-          const name = pair.slice(0, index).trim();
-          const value = pair.slice(index + 1).trim();
-          if (/expires=thu, 01 jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-          else this.cookies.set(name, value);
-        }
+        storeSetCookies(this.cookies, response.headers.getSetCookie());
         if (!response.headers.get('content-type')?.includes('application/json')) return;
         const body: unknown = await response.clone().json();
         const token = (body as { csrfToken?: unknown } | null)?.csrfToken;

@@ -1,5 +1,6 @@
 import type { PublishOutcome } from './event-publisher';
 import type { OutboxEntry, OutboxStore, PendingDocument } from './outbox.port';
+import { SettleQueue } from './settle-queue';
 
 export interface DeliveryResult {
   published: number;
@@ -55,16 +56,15 @@ export async function deliver(
 ): Promise<DeliveryResult> {
   const published = await publishDocuments(documents, delivery);
   const confirmed = published.confirmed.filter((c) => c.events.length > 0);
-  let next = 0;
-  const worker = async () => {
-    while (next < confirmed.length) {
-      const { id, events } = confirmed[next++];
-      await delivery.store.settle(id, events).catch((error: unknown) => {
+  const settles = new SettleQueue(
+    (id, events) =>
+      delivery.store.settle(id, events).catch((error: unknown) => {
         delivery.settleFailed(id, error);
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, confirmed.length) }, worker));
+      }),
+    SETTLE_CONCURRENCY,
+  );
+  for (const document of confirmed) settles.add(document, () => undefined);
+  await settles.below(1);
   return {
     published: confirmed.reduce((sum, c) => sum + c.events.length, 0),
     failed: published.failed,
