@@ -97,6 +97,27 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
     expect(await searchTraceIds(GATEWAY, started)).toContain(traceId);
   });
 
+  it('traces a bulk change as its request with counts, not a write span per task', async () => {
+    for (const title of ['one', 'two', 'three']) {
+      expect((await api.post('/api/tasks', { title })).status).toBe(201);
+    }
+    const traceId = await traced((headers) =>
+      api.post('/api/tasks/toggle-all', { done: true }, { headers }),
+    );
+    // Each task's event still continues the request's trace through the outbox.
+    const trace = await traceWith(traceId, (t) => {
+      const publishes = t.spans.filter((s) => s.operationName === 'publish taskit.events');
+      expect(publishes).toHaveLength(3);
+    });
+    const counted = trace.spans.filter((s) => tag(s, 'taskit.bulk.changed') !== undefined);
+    expect(counted).toHaveLength(1);
+    expect(tag(counted[0], 'taskit.bulk.changed')).toBe(3);
+    expect(tag(counted[0], 'taskit.bulk.matched')).toBe(3);
+    expect(trace.spans.filter((s) => serviceOf(trace, s) === GATEWAY && isMongoWrite(s))).toEqual(
+      [],
+    );
+  });
+
   it('carries the trace across the analytics RPC', async () => {
     const traceId = await traced(async (headers) => {
       const summary = await api.get('/api/analytics/summary', { query: 'range=1h', headers });

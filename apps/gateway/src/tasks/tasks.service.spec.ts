@@ -45,7 +45,12 @@ class FakeTasks {
     return { lean: () => ({ exec: () => Promise.resolve(value) }) };
   }
   updates = 0;
-  collection = { insertOne: (doc: Doc) => Promise.resolve(void this.docs.push({ ...doc })) };
+  collection = {
+    insertOne: (doc: Doc) => Promise.resolve(void this.docs.push({ ...doc })),
+    // The bulk changes write through the driver (no casting per task).
+    updateOne: (filter: Record<string, unknown>, update: Record<string, Record<string, unknown>>) =>
+      this.updateOne(filter, update),
+  };
   findOne(filter: Record<string, unknown>) {
     return this.chain(this.docs.find(this.matches(filter)) ?? null);
   }
@@ -225,6 +230,30 @@ describe('TasksService: the events each change records', () => {
     expect(tasks.updates).toBe(70);
     expect(told.filter((t) => t.types[0] === 'task.completed')).toHaveLength(70);
     expect(locks.held.size).toBe(0);
+  });
+
+  it('a bulk change tells the relay of its documents only once their locks are free', async () => {
+    // The relay settles each document under its task's lock: told while the bulk change holds
+    // them all, every settle would wait for the whole change.
+    const heldWhenTold: number[] = [];
+    const outbox = {
+      stored: () => heldWhenTold.push(locks.held.size),
+    } as unknown as TaskOutboxStore;
+    const cache = { invalidateAfterWrite: () => Promise.resolve() } as unknown as TaskListCache;
+    const factory = { create: (type: string) => ({ type }) } as unknown as TaskEventFactory;
+    const lock = new TaskWriteLock(locks, 'p:', { ttlMs: 1_000, waitMs: 30, retryMs: 2 });
+    const bulk = new TasksService(
+      tasks as unknown as Model<Task>,
+      factory,
+      cache,
+      lock,
+      outbox,
+      quotaRedis,
+      config,
+    );
+    for (let i = 0; i < TASKS_PER_USER_MAX; i++) await service.create(userId, `t${i}`);
+    expect(await bulk.toggleAll(userId, true)).toBe(TASKS_PER_USER_MAX);
+    expect(heldWhenTold).toEqual(Array.from({ length: TASKS_PER_USER_MAX }, () => 0));
   });
 
   it('a task whose outbox is full refuses a change with 429 and keeps its events', async () => {
