@@ -94,6 +94,8 @@ describe('TasksService: the events each change records', () => {
   let tasks: FakeTasks;
   let locks: FreeLocks;
   let told: { id: string; types: string[] }[];
+  /** How many task locks were held each time the relay was told of a document. */
+  const heldWhenTold: number[] = [];
   let service: TasksService;
 
   beforeEach(() => {
@@ -116,8 +118,10 @@ describe('TasksService: the events each change records', () => {
       invalidateAfterWrite: () => Promise.resolve(),
     } as unknown as TaskListCache;
     const outbox = {
-      stored: (id: Types.ObjectId, events: TaskEvent[]) =>
-        told.push({ id: id.toHexString(), types: events.map((e) => e.type) }),
+      stored: (id: Types.ObjectId, events: TaskEvent[]) => {
+        told.push({ id: id.toHexString(), types: events.map((e) => e.type) });
+        heldWhenTold.push(locks.held.size);
+      },
     } as unknown as TaskOutboxStore;
     const lock = new TaskWriteLock(locks, 'p:', { ttlMs: 1_000, waitMs: 30, retryMs: 2 });
     service = new TasksService(
@@ -235,24 +239,9 @@ describe('TasksService: the events each change records', () => {
   it('a bulk change tells the relay of its documents only once their locks are free', async () => {
     // The relay settles each document under its task's lock: told while the bulk change holds
     // them all, every settle would wait for the whole change.
-    const heldWhenTold: number[] = [];
-    const outbox = {
-      stored: () => heldWhenTold.push(locks.held.size),
-    } as unknown as TaskOutboxStore;
-    const cache = { invalidateAfterWrite: () => Promise.resolve() } as unknown as TaskListCache;
-    const factory = { create: (type: string) => ({ type }) } as unknown as TaskEventFactory;
-    const lock = new TaskWriteLock(locks, 'p:', { ttlMs: 1_000, waitMs: 30, retryMs: 2 });
-    const bulk = new TasksService(
-      tasks as unknown as Model<Task>,
-      factory,
-      cache,
-      lock,
-      outbox,
-      quotaRedis,
-      config,
-    );
     for (let i = 0; i < TASKS_PER_USER_MAX; i++) await service.create(userId, `t${i}`);
-    expect(await bulk.toggleAll(userId, true)).toBe(TASKS_PER_USER_MAX);
+    heldWhenTold.length = 0;
+    expect(await service.toggleAll(userId, true)).toBe(TASKS_PER_USER_MAX);
     expect(heldWhenTold).toEqual(Array.from({ length: TASKS_PER_USER_MAX }, () => 0));
   });
 
