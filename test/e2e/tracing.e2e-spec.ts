@@ -15,6 +15,7 @@ import {
   type JaegerTrace,
 } from '../support/jaeger';
 import { startService, type RunningProcess } from '../support/processes';
+import { BULK_TRACED_EVENTS } from '../../apps/gateway/src/tasks/tasks.service';
 
 const GATEWAY = 'taskit-gateway';
 const ANALYTICS = 'taskit-analytics';
@@ -97,22 +98,26 @@ describe('tracing: one trace from the API request to the InfluxDB write (Jaeger)
     expect(await searchTraceIds(GATEWAY, started)).toContain(traceId);
   });
 
-  it('traces a bulk change as its request with counts, not a write span per task', async () => {
-    for (const title of ['one', 'two', 'three']) {
-      expect((await api.post('/api/tasks', { title })).status).toBe(201);
+  it('traces a bulk change as its request with counts and its first events, not a span per task', async () => {
+    const tasks = BULK_TRACED_EVENTS + 2;
+    for (let i = 0; i < tasks; i++) {
+      expect((await api.post('/api/tasks', { title: `bulk ${i}` })).status).toBe(201);
     }
     const traceId = await traced((headers) =>
       api.post('/api/tasks/toggle-all', { done: true }, { headers }),
     );
-    // Each task's event still continues the request's trace through the outbox.
+    // The relay publishes a bulk change's events together: once the traced ones are written to
+    // InfluxDB, every publish has been made.
     const trace = await traceWith(traceId, (t) => {
-      const publishes = t.spans.filter((s) => s.operationName === 'publish taskit.events');
-      expect(publishes).toHaveLength(3);
+      const written = t.spans.filter((s) => s.operationName === 'influxdb write');
+      expect(written).toHaveLength(BULK_TRACED_EVENTS);
     });
+    const publishes = trace.spans.filter((s) => s.operationName === 'publish taskit.events');
+    expect(publishes).toHaveLength(BULK_TRACED_EVENTS);
     const counted = trace.spans.filter((s) => tag(s, 'taskit.bulk.changed') !== undefined);
     expect(counted).toHaveLength(1);
-    expect(tag(counted[0], 'taskit.bulk.changed')).toBe(3);
-    expect(tag(counted[0], 'taskit.bulk.matched')).toBe(3);
+    expect(tag(counted[0], 'taskit.bulk.changed')).toBe(tasks);
+    expect(tag(counted[0], 'taskit.bulk.matched')).toBe(tasks);
     expect(trace.spans.filter((s) => serviceOf(trace, s) === GATEWAY && isMongoWrite(s))).toEqual(
       [],
     );

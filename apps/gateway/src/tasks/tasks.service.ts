@@ -37,6 +37,14 @@ import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write
  */
 const BULK_WRITES_IN_FLIGHT = 4;
 
+/**
+ * The events of a bulk change whose publishes join the request's trace; the others are
+ * published in traces of their own. One trace of thousands of publish and consumer spans
+ * helps no reader, and the local Jaeger's store counts traces, not bytes: a few of them filled
+ * its memory limit, after which it refused every span until restarted (docs/tracing.md).
+ */
+export const BULK_TRACED_EVENTS = 10;
+
 /** After this long a bulk change stops, answers 503 and keeps what it wrote, events included. */
 export const BULK_DEADLINE_MS = 15_000;
 
@@ -98,8 +106,14 @@ export class TasksService implements OnModuleInit {
     };
   }
 
-  private event(type: TaskEventType, taskId: Types.ObjectId, userId: string): OutboxEntry {
-    return withTraceContext(this.events.create(type, taskId.toHexString(), userId));
+  private event(
+    type: TaskEventType,
+    taskId: Types.ObjectId,
+    userId: string,
+    traced = true,
+  ): OutboxEntry {
+    const event = this.events.create(type, taskId.toHexString(), userId);
+    return traced ? withTraceContext(event) : event;
   }
 
   async get(userId: string, taskId: string): Promise<TaskView> {
@@ -191,16 +205,17 @@ export class TasksService implements OnModuleInit {
 
   /** Marks every live task done (or not): one event per task that actually changed. */
   async toggleAll(userId: string, done: boolean): Promise<number> {
-    return this.changeEach(userId, { done: !done }, (id, now) => {
-      const event = this.event(done ? 'task.completed' : 'task.uncompleted', id, userId);
+    return this.changeEach(userId, { done: !done }, (id, now, traced) => {
+      const type = done ? 'task.completed' : 'task.uncompleted';
+      const event = this.event(type, id, userId, traced);
       return { event, update: withEvents({ $set: { done, updatedAt: now } }, [event], now) };
     });
   }
 
   /** Tombstones every completed task: one task.deleted event per task. */
   async clearCompleted(userId: string): Promise<number> {
-    return this.changeEach(userId, { done: true }, (id, now) => {
-      const event = this.event('task.deleted', id, userId);
+    return this.changeEach(userId, { done: true }, (id, now, traced) => {
+      const event = this.event('task.deleted', id, userId, traced);
       return {
         event,
         update: withEvents({ $set: { deletedAt: now, updatedAt: now } }, [event], now),
@@ -222,6 +237,7 @@ export class TasksService implements OnModuleInit {
     change: (
       id: Types.ObjectId,
       now: Date,
+      traced: boolean,
     ) => { event: OutboxEntry; update: Record<string, unknown> },
   ): Promise<number> {
     const started = Date.now();
@@ -243,8 +259,9 @@ export class TasksService implements OnModuleInit {
                 expired = true;
                 return;
               }
+              const traced = next < BULK_TRACED_EVENTS;
               const _id = ids[next++];
-              const { event, update } = change(_id, new Date());
+              const { event, update } = change(_id, new Date(), traced);
               held.throwIfAborted();
               // Through the driver and untraced: filter and update are already in the stored
               // shape (no casting per task), and thousands of identical write spans would say
