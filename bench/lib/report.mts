@@ -140,6 +140,9 @@ export function table(results: Results): string {
         `first page ${capped.page_tasks} tasks = ${results.neighbour?.capped_list_page_bytes} bytes, ` +
         `${capped.connections} connections: ${capped.cached_rps} req/s, p50 ${capped.cached_p50_ms} ms, p99 ${capped.cached_p99_ms} ms; ` +
         `after a write (miss) p50 ${capped.miss_p50_ms} ms, p99 ${capped.miss_p99_ms} ms`,
+      `Bulk changes over the list (${capped.bulk_changes.operations.join(', ')}): answered in ` +
+        `${capped.bulk_changes.answer_s.join(', ')} s, relay drained in ${capped.bulk_changes.relay_drain_s.join(', ')} s, ` +
+        `readiness ${capped.bulk_changes.readiness_failures} failed of ${capped.bulk_changes.readiness_probes} probes`,
     );
   }
   return lines.join('\n');

@@ -4,7 +4,10 @@
  * the cap must be refused (409); then the user's first page (500 tasks, the default limit) is
  * read in a loop from several connections (`capped_list_p99_ms`, cached as every repeated
  * read is), its size measured (`capped_list_page_bytes`), every page walked once, and pages
- * read right after a write (every read a miss: MongoDB page query and counts).
+ * read right after a write (every read a miss: MongoDB page query and counts). Last, the bulk
+ * changes over the whole list (docs/adr/bulk-writes.md): toggle-all three times and
+ * clear-completed, each after the relay has published the previous one's events, with the
+ * readiness probe polled meanwhile.
  */
 import { createClient } from 'redis';
 import { measureLoad, summarize } from '../lib/measure.mts';
@@ -20,6 +23,84 @@ interface Page {
   tasks: unknown[];
   nextCursor: string | null;
   counts: { active: number; completed: number };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+/** Until the relay has had every recorded event confirmed (at most a minute); seconds taken. */
+async function relayDrained(url: string): Promise<number> {
+  const started = nowMs();
+  while (nowMs() - started < 60_000) {
+    const recorded = await metric(url, 'taskit_outbox_events_recorded_total');
+    if ((await metric(url, 'taskit_outbox_events_published_total')) >= recorded) break;
+    await sleep(250);
+  }
+  return round((nowMs() - started) / 1000);
+}
+
+/**
+ * Seconds each bulk change took to answer 200 (a 503 at its deadline is repeated, as a client
+ * would, and counted in the time), the relay's drain after each, and the readiness probes.
+ */
+async function bulkChanges(url: string, user: { cookie: string; csrf: string }) {
+  let probes = 0;
+  let unready = 0;
+  let stop = false;
+  const probing = (async () => {
+    while (!stop) {
+      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+      probes += 1;
+      if (response?.status !== 200) unready += 1;
+      await response?.text();
+      await sleep(250);
+    }
+  })();
+  const answerS: number[] = [];
+  const drainS: number[] = [];
+  const changes: [string, object][] = [
+    ['toggle-all', { done: true }],
+    ['toggle-all', { done: false }],
+    ['toggle-all', { done: true }],
+    ['clear-completed', {}],
+  ];
+  try {
+    for (const [operation, body] of changes) {
+      await sleep(1_100); // the bulk budget allows one a second
+      const started = nowMs();
+      for (;;) {
+        const response = await fetch(`${url}/api/tasks/${operation}`, {
+          method: 'POST',
+          headers: {
+            cookie: user.cookie,
+            'x-csrf-token': user.csrf,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify(body),
+        });
+        const text = await response.text();
+        if (response.status === 200) break;
+        if (response.status !== 503) throw new Error(`${operation}: ${response.status} ${text}`);
+        await sleep(1_100);
+      }
+      answerS.push(round((nowMs() - started) / 1000));
+      drainS.push(await relayDrained(url));
+    }
+  } finally {
+    stop = true;
+    await probing;
+  }
+  return {
+    operations: changes.map(([operation, body]) => `${operation} ${JSON.stringify(body)}`),
+    answer_s: answerS,
+    relay_drain_s: drainS,
+    readiness_probes: probes,
+    readiness_failures: unready,
+  };
 }
 
 async function timedGet(url: string, cookie: string): Promise<{ ms: number; text: string }> {
@@ -88,6 +169,11 @@ export async function cappedListPart() {
   } finally {
     await redis.close();
   }
+  progress('capped list: toggle-all three times and clear-completed over the whole list');
+  const bulk = await bulkChanges(gateway.url, user);
+  progress(
+    `  bulk changes (s): ${bulk.answer_s.join(', ')}; relay drained in ${bulk.relay_drain_s.join(', ')}`,
+  );
   await gateway.stop('SIGTERM', 15_000);
   await stack.cleanup();
 
@@ -112,6 +198,7 @@ export async function cappedListPart() {
       miss_p99_ms: round(percentile(missMs, 99)),
       misses: missMs.length,
       titles: 'seeded like the http part (about 30 characters)',
+      bulk_changes: bulk,
     },
   };
 }
