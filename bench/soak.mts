@@ -25,6 +25,7 @@ import { influxQuery } from '../libs/testing/src/influx.ts';
 import { LOCAL_INFLUX_DATABASE } from '../tools/stack/apps.mts';
 import { runningPid } from '../tools/stack/process.mts';
 import { PORTS, SERVICE_URLS } from '../tools/stack/services.mts';
+import { metricValues } from './lib/metrics.mts';
 import { BENCH_DIR } from './lib/processes.mts';
 import { gitState, machine } from './lib/report.mts';
 import { nowMs, percentile, round, sleep } from './lib/stats.mts';
@@ -246,14 +247,10 @@ function sampleMemory(): Record<string, number> {
 
 /** taskit_outbox_backlog_events from the gateway's /metrics (NaN when it does not answer). */
 async function sampleBacklog(): Promise<number> {
-  try {
-    const response = await fetch(`${GATEWAY}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    const text = await response.text();
-    const value = /^taskit_outbox_backlog_events(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
-    return value === undefined ? Number.NaN : Number(value);
-  } catch {
-    return Number.NaN;
-  }
+  const [backlog] = await metricValues(`${GATEWAY}/metrics`, 'taskit_outbox_backlog_events').catch(
+    () => [Number.NaN],
+  );
+  return backlog;
 }
 
 /** Every event of the run's users as RabbitMQ delivers it: times seen per message id. */

@@ -11,9 +11,10 @@
  */
 import { createClient } from 'redis';
 import { measureLoad, summarize } from '../lib/measure.mts';
+import { metricValues } from '../lib/metrics.mts';
 import { createBenchStack, startGateway } from '../lib/services.mts';
 import { CONFIG, progress, QUICK } from '../lib/settings.mts';
-import { nowMs, percentile, round } from '../lib/stats.mts';
+import { nowMs, percentile, round, sleep } from '../lib/stats.mts';
 import { registerUsers, seedTasks } from '../lib/users.mts';
 
 const TASKS_PER_USER_MAX = 5_000;
@@ -25,19 +26,25 @@ interface Page {
   counts: { active: number; completed: number };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+/** A state-changing API call of `user`, with its session and CSRF token. */
+function post(url: string, user: { cookie: string; csrf: string }, body: object) {
+  return fetch(url, {
+    method: 'POST',
+    headers: { cookie: user.cookie, 'x-csrf-token': user.csrf, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Until the relay has had every recorded event confirmed (at most a minute); seconds taken. */
 async function relayDrained(url: string): Promise<number> {
   const started = nowMs();
   while (nowMs() - started < 60_000) {
-    const recorded = await metric(url, 'taskit_outbox_events_recorded_total');
-    if ((await metric(url, 'taskit_outbox_events_published_total')) >= recorded) break;
+    const [recorded, published] = await metricValues(
+      `${url}/metrics`,
+      'taskit_outbox_events_recorded_total',
+      'taskit_outbox_events_published_total',
+    );
+    if (published >= recorded) break;
     await sleep(250);
   }
   return round((nowMs() - started) / 1000);
@@ -73,15 +80,7 @@ async function bulkChanges(url: string, user: { cookie: string; csrf: string }) 
       await sleep(1_100); // the bulk budget allows one a second
       const started = nowMs();
       for (;;) {
-        const response = await fetch(`${url}/api/tasks/${operation}`, {
-          method: 'POST',
-          headers: {
-            cookie: user.cookie,
-            'x-csrf-token': user.csrf,
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify(body),
-        });
+        const response = await post(`${url}/api/tasks/${operation}`, user, body);
         const text = await response.text();
         if (response.status === 200) break;
         if (response.status !== 503) throw new Error(`${operation}: ${response.status} ${text}`);
@@ -119,11 +118,7 @@ export async function cappedListPart() {
   const [user] = await registerUsers(gateway.url, 1, 'capped');
   progress(`capped list: seeding ${TASKS_PER_USER_MAX} tasks for one user`);
   await seedTasks(stack.mongodbUri, [user], TASKS_PER_USER_MAX);
-  const beyond = await fetch(`${gateway.url}/api/tasks`, {
-    method: 'POST',
-    headers: { cookie: user.cookie, 'x-csrf-token': user.csrf, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'one beyond the cap' }),
-  });
+  const beyond = await post(`${gateway.url}/api/tasks`, user, { title: 'one beyond the cap' });
   if (beyond.status !== 409) throw new Error(`a create beyond the cap answered ${beyond.status}`);
 
   // Every page once, cold: the walk a page like the web UI's makes.

@@ -6,7 +6,7 @@
 import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
 import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import type { E2eJob, E2eResult } from '../e2e-load.mts';
-import { histogramQuantiles } from '../lib/histograms.mts';
+import { histogramQuantiles } from '../lib/metrics.mts';
 import { runScript } from '../lib/processes.mts';
 import { createBenchStack, startAnalytics, startGateway } from '../lib/services.mts';
 import { CONFIG, progress } from '../lib/settings.mts';

@@ -1,3 +1,20 @@
+/** What a service's `/metrics` answers (Prometheus text format), within 5 s. */
+async function scrape(metricsUrl: string): Promise<string> {
+  return (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+}
+
+/**
+ * The values of counters or gauges from one scrape, in the order asked: each unlabelled (or
+ * its first labelled series); NaN where absent.
+ */
+export async function metricValues(metricsUrl: string, ...names: string[]): Promise<number[]> {
+  const text = await scrape(metricsUrl);
+  return names.map((name) => {
+    const value = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1];
+    return value === undefined ? Number.NaN : Number(value);
+  });
+}
+
 /**
  * Quantiles of a Prometheus histogram read from a service's `/metrics`, as `histogram_quantile`
  * computes them: linear within the bucket that holds the rank. The e2e part reads the relay's
@@ -8,7 +25,7 @@ export async function histogramQuantiles(
   name: string,
   quantiles: number[],
 ): Promise<Record<string, number | null>> {
-  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
+  const text = await scrape(metricsUrl);
   const buckets: { le: number; count: number }[] = [];
   for (const line of text.split('\n')) {
     const match = new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\} (\\d+(?:\\.\\d+)?)$`).exec(
