@@ -23,6 +23,11 @@ export interface NeighbourJob {
   /** abuser: the loops it runs (list, toggle, summary, oversize). */
   loops?: string[];
   durationS: number;
+  /**
+   * Wall-clock time (Date.now()) at which the load starts: the processes of one phase start
+   * together, each after its own boot and first request, so that neither is timed.
+   */
+  startAt: number;
 }
 
 export interface NeighbourResult {
@@ -194,6 +199,9 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
 }
 
 const job = JSON.parse(await readStdin()) as NeighbourJob;
+// The first fetch loads and connects the HTTP client: done before the start, untimed.
+await fetch(`${job.url}/health/live`).then((response) => response.arrayBuffer());
+await sleep(Math.max(0, job.startAt - Date.now()));
 const tally = new Tally();
 const endAt = nowMs() + job.durationS * 1000;
 if (job.mode === 'normal') {

@@ -101,31 +101,36 @@ export async function neighbourPart(telegrafBinary: string) {
   const [abuserAccount, ...normal] = users;
   await seedTasks(stack.mongodbUri, [registered[0]], c.abuserTasks);
 
-  const normalJob = (durationS: number): NeighbourJob => ({
+  /** Time for a load process to boot and make its first request before the phase starts. */
+  const startsIn = () => Date.now() + 3_000;
+  const normalJob = (durationS: number, startAt: number): NeighbourJob => ({
     mode: 'normal',
     url: gateway.url,
     users: normal,
     ratePerS: c.ratePerUserPerS,
     durationS,
+    startAt,
   });
   progress(
     `neighbour: ${c.users} normal users at ${c.ratePerUserPerS} req/s each (read, create, complete, delete), warm-up ${c.warmupS} s`,
   );
-  const warmup = await load('warmup', normalJob(c.warmupS));
+  const warmup = await load('warmup', normalJob(c.warmupS, startsIn()));
   progress(`neighbour: normal users alone, ${c.durationS} s`);
-  const alone = await load('alone', normalJob(c.durationS));
+  const alone = await load('alone', normalJob(c.durationS, startsIn()));
   describe('alone', alone);
   progress(
     `neighbour: again, with one account (${c.abuserTasks} tasks) at every limit, ${c.abuserRatePerLoopPerS} req/s in each loop (${c.abuserLoops.join(', ')})`,
   );
+  const startAt = startsIn();
   const [withAbuser, abuser] = await Promise.all([
-    load('with-abuser', normalJob(c.durationS)),
+    load('with-abuser', normalJob(c.durationS, startAt)),
     load('abuser', {
       mode: 'abuser',
       url: gateway.url,
       users: [abuserAccount],
       ratePerS: c.abuserRatePerLoopPerS,
       durationS: c.durationS,
+      startAt,
       loops: c.abuserLoops,
     }),
   ]);
