@@ -115,8 +115,8 @@ const redis = createClient({ url: REDIS_URL, commandOptions: { timeout: 0 } });
 redis.on('error', (error: Error) => process.stderr.write(`redis: ${error.message}\n`));
 const mongoClient = new mongo.MongoClient(MONGODB_URI, {
   serverSelectionTimeoutMS: 5_000,
-  // As the gateway's MONGODB_MAX_POOL_SIZE: FerretDB's PG pool is shared (README).
-  maxPoolSize: 10,
+  // As the gateway's MONGODB_MAX_POOL_SIZE: FerretDB's PG pool is shared (docs/local-stack.md).
+  maxPoolSize: 20,
 });
 const tasks = mongoClient.db().collection<StoredTask & { userId: mongo.ObjectId }>('tasks');
 

@@ -39,10 +39,11 @@ export const FERRETDB_POSTGRES_DATABASE = 'taskit_ferretdb';
  * findAndModify holding its query's connection while it takes a second one for the write, so
  * when as many such commands as the pool has connections are in flight, each waits for a
  * second connection forever (docs/local-stack.md, "PostgreSQL"). It must exceed the MongoDB
- * client connections of everything that runs at once: gateways (MONGODB_MAX_POOL_SIZE, 10
- * each), benchmark handlers and tests; and stay below the cluster's max_connections.
+ * client connections of everything that runs at once: gateways (MONGODB_MAX_POOL_SIZE, 20
+ * each: `npm run up`'s, a test's two, a benchmark's), benchmark handlers and tests; and stay
+ * below the cluster's max_connections.
  */
-export const FERRETDB_POOL_MAX_CONNS = 60;
+export const FERRETDB_POOL_MAX_CONNS = 100;
 
 /**
  * FerretDB's Go garbage collector target: it allocates for every document it turns from
@@ -58,7 +59,7 @@ export const FERRETDB_GOGC = '400';
  */
 export const POSTGRES_SETTINGS: Record<string, string> = {
   listen_addresses: '127.0.0.1',
-  max_connections: '100',
+  max_connections: '150',
   shared_buffers: '128MB',
   autovacuum: 'on',
   autovacuum_naptime: '10s',

@@ -17,7 +17,7 @@ describe('GatewayEnvironment', () => {
       PORT: 3000,
       MONGODB_URI: 'mongodb://127.0.0.1:27017/taskit',
       REDIS_URL: 'redis://127.0.0.1:6379',
-      MONGODB_MAX_POOL_SIZE: 10,
+      MONGODB_MAX_POOL_SIZE: 20,
       TASK_LIST_CACHE_TTL_SECONDS: 60,
     });
     expect(env.trustProxy).toBe(false);

@@ -93,14 +93,15 @@ export class GatewayEnvironment extends CommonEnvironment {
   MONGODB_URI = 'mongodb://127.0.0.1:27017/taskit';
 
   /**
-   * MongoDB connections per gateway process. On FerretDB 1.x/PostgreSQL the sum over every
-   * client must stay below FerretDB's pool_max_conns (README, "The local stack").
+   * MongoDB connections per gateway process: the relay's settles (8) and the bulk writes (4)
+   * take at most 12, requests keep the rest (docs/limits.md). On FerretDB 1.x/PostgreSQL the
+   * sum over every client must stay below FerretDB's pool_max_conns (docs/local-stack.md).
    */
   @IsInt()
   @Min(1)
   @Max(500)
   @Type(() => Number)
-  MONGODB_MAX_POOL_SIZE = 10;
+  MONGODB_MAX_POOL_SIZE = 20;
 
   /** Sessions, rate-limit counters, locks and the cache's version counters: never evicted. */
   @ReadableFromFile()

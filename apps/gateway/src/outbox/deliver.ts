@@ -1,6 +1,6 @@
 import type { PublishOutcome } from './event-publisher';
-import type { OutboxEntry, OutboxStore, PendingDocument } from './outbox.port';
-import { SettleQueue } from './settle-queue';
+import type { OutboxEntry, PendingDocument } from './outbox.port';
+import type { SettleQueue } from './settle-queue';
 
 export interface DeliveryResult {
   published: number;
@@ -9,17 +9,19 @@ export interface DeliveryResult {
 
 export interface Delivery {
   publish(entry: OutboxEntry): Promise<PublishOutcome>;
-  store: Pick<OutboxStore, 'settle'>;
   /** Called once per publish with its outcome (metrics). */
   outcome(outcome: PublishOutcome, entry: OutboxEntry): void;
-  /** A settle that failed: the events stay in the outbox and are published again later. */
-  settleFailed(id: string, error: unknown): void;
+  /**
+   * Where confirmed documents are settled: the relay's one queue, shared by its fast path and
+   * its sweep, so that together they hold at most SETTLE_CONCURRENCY MongoDB connections.
+   */
+  settles: Pick<SettleQueue, 'add'>;
 }
 
 /**
- * Settles at a time: each holds one task's lock and one MongoDB connection. Four could not keep
- * up with 200 events/s on FerretDB and sent the fast path's documents to the sweep
- * (docs/performance.md).
+ * Settles at a time per pod: each holds one task's lock and one MongoDB connection. Four could
+ * not keep up with 200 events/s on FerretDB and sent the fast path's documents to the sweep
+ * (docs/performance.md); with bulk writes they take a fixed share of the pool (docs/limits.md).
  */
 export const SETTLE_CONCURRENCY = 8;
 
@@ -46,9 +48,9 @@ export async function publishDocuments(
 }
 
 /**
- * Publishes the documents' events and settles, SETTLE_CONCURRENCY at a time, every document
- * whose events the broker confirmed. A document whose settle failed keeps its events and is
- * published again (at-least-once).
+ * Publishes the documents' events and settles every document whose events the broker
+ * confirmed; resolves once all those settles have ended. A document whose settle failed keeps
+ * its events and is published again (at-least-once).
  */
 export async function deliver(
   documents: PendingDocument[],
@@ -56,15 +58,9 @@ export async function deliver(
 ): Promise<DeliveryResult> {
   const published = await publishDocuments(documents, delivery);
   const confirmed = published.confirmed.filter((c) => c.events.length > 0);
-  const settles = new SettleQueue(
-    (id, events) =>
-      delivery.store.settle(id, events).catch((error: unknown) => {
-        delivery.settleFailed(id, error);
-      }),
-    SETTLE_CONCURRENCY,
+  await Promise.all(
+    confirmed.map((document) => new Promise<void>((done) => delivery.settles.add(document, done))),
   );
-  for (const document of confirmed) settles.add(document, () => undefined);
-  await settles.below(1);
   return {
     published: confirmed.reduce((sum, c) => sum + c.events.length, 0),
     failed: published.failed,

@@ -1,10 +1,11 @@
 import type { TaskEvent } from '@taskit/contracts';
 import { Registry } from 'prom-client';
-import { deliver } from './deliver';
+import { deliver, SETTLE_CONCURRENCY } from './deliver';
 import type { EventPublisher, PublishOutcome } from './event-publisher';
 import type { OutboxLeases } from './outbox-leases';
 import { OutboxMetrics } from './outbox-metrics';
 import { DEFAULT_RELAY_OPTIONS, OutboxRelay } from './outbox-relay';
+import { SettleQueue } from './settle-queue';
 import type { OutboxStore, PendingDocument } from './outbox.port';
 
 function event(id: string, taskId = 't1'): TaskEvent {
@@ -27,6 +28,9 @@ class FakeStore implements OutboxStore {
   recordedBefore?: Date;
   /** While set, settles wait for it (a slow database). */
   settlesHeld?: Promise<void>;
+  /** Settles under way now, and the most there were at once. */
+  settling = 0;
+  mostSettling = 0;
 
   store(id: string, events: TaskEvent[]) {
     this.documents.set(id, [...(this.documents.get(id) ?? []), ...events]);
@@ -48,7 +52,13 @@ class FakeStore implements OutboxStore {
     );
   }
   async settle(id: string, events: readonly TaskEvent[]) {
-    await this.settlesHeld;
+    this.settling += 1;
+    this.mostSettling = Math.max(this.mostSettling, this.settling);
+    try {
+      await this.settlesHeld;
+    } finally {
+      this.settling -= 1;
+    }
     if (this.failSettle) throw new Error('settle failed');
     const published = events.map((e) => e.eventId);
     this.settled.push({ id, published });
@@ -107,6 +117,11 @@ const until = async (condition: () => boolean) => {
   expect(condition()).toBe(true);
 };
 
+/** The store's settles, SETTLE_CONCURRENCY-like: failures reported to `failed`. */
+function settleQueue(store: FakeStore, failed: (id: string) => void = () => undefined) {
+  return new SettleQueue((id, events) => store.settle(id, events).catch(() => failed(id)), 8);
+}
+
 describe('deliver', () => {
   it('settles exactly the confirmed events of each document', async () => {
     const store = new FakeStore();
@@ -114,9 +129,8 @@ describe('deliver', () => {
     const outcomes: Record<string, PublishOutcome> = { a: 'confirmed', b: 'nacked' };
     const result = await deliver([{ id: 't1', events: store.documents.get('t1') ?? [] }], {
       publish: (e) => Promise.resolve(outcomes[e.eventId]),
-      store,
       outcome: () => undefined,
-      settleFailed: () => undefined,
+      settles: settleQueue(store),
     });
     expect(result).toEqual({ published: 1, failed: 1 });
     expect(store.settled).toEqual([{ id: 't1', published: ['a'] }]);
@@ -127,9 +141,8 @@ describe('deliver', () => {
     const store = new FakeStore();
     await deliver([{ id: 't1', events: [event('a')] }], {
       publish: () => Promise.resolve('timeout'),
-      store,
       outcome: () => undefined,
-      settleFailed: () => undefined,
+      settles: settleQueue(store),
     });
     expect(store.settled).toEqual([]);
   });
@@ -141,9 +154,8 @@ describe('deliver', () => {
     const failures: string[] = [];
     const result = await deliver([{ id: 't1', events: [event('a')] }], {
       publish: () => Promise.resolve('confirmed'),
-      store,
       outcome: () => undefined,
-      settleFailed: (id) => failures.push(id),
+      settles: settleQueue(store, (id) => failures.push(id)),
     });
     expect(result.published).toBe(1);
     expect(failures).toEqual(['t1']);
@@ -232,6 +244,23 @@ describe('OutboxRelay', () => {
     release();
     await until(() => store.documents.size === 0);
     expect(publisher.published).toEqual(['t1', 't2', 't3']);
+  });
+
+  it('fast path and sweep together settle at most SETTLE_CONCURRENCY documents at once', async () => {
+    let release = () => undefined as void;
+    store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
+    start({ sweepIntervalMs: 60_000, sweepGraceMs: 0 });
+    for (let i = 0; i < SETTLE_CONCURRENCY; i++)
+      store.store(`busy${i}`, [event(`b${i}`, `busy${i}`)]);
+    await until(() => store.settling === SETTLE_CONCURRENCY);
+    for (const id of ['old1', 'old2', 'old3']) store.documents.set(id, [event(id, id)]);
+    const swept = relay.sweep();
+    await until(() => publisher.published.length === SETTLE_CONCURRENCY + 3);
+    expect(store.settling).toBe(SETTLE_CONCURRENCY);
+    release();
+    await swept;
+    await until(() => store.documents.size === 0);
+    expect(store.mostSettling).toBe(SETTLE_CONCURRENCY);
   });
 
   it('shutdown waits for the settles of what was published', async () => {

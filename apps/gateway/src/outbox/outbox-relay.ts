@@ -236,9 +236,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private deliver(documents: PendingDocument[]): Promise<DeliveryResult> {
     return deliver(documents, {
       publish: (event) => this.publisher.publish(event),
-      store: this.store,
       outcome: (outcome, entry) => this.countOutcome(outcome, entry),
-      settleFailed: (id, error) => this.settleFailed(id, error),
+      settles: this.settles,
     });
   }
 

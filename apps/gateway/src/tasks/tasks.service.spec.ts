@@ -10,7 +10,7 @@ import type { TaskOutboxStore } from './task-outbox.store';
 import { TaskWriteLock, type LockStore } from './task-write-lock';
 import type { Task } from './task.schema';
 import type { RedisClient } from '../redis/redis.module';
-import { TasksService } from './tasks.service';
+import { BULK_WRITES_IN_FLIGHT, TasksService } from './tasks.service';
 
 const TASKS_PER_USER_MAX = 3;
 const config = { get: () => TASKS_PER_USER_MAX } as unknown as ConfigService<
@@ -45,11 +45,23 @@ class FakeTasks {
     return { lean: () => ({ exec: () => Promise.resolve(value) }) };
   }
   updates = 0;
+  /** Writes under way now, the most at once, and how long each takes (a loaded database). */
+  writing = 0;
+  mostWriting = 0;
+  writeDelayMs = 0;
   collection = {
     insertOne: (doc: Doc) => Promise.resolve(void this.docs.push({ ...doc })),
     // The bulk changes write through the driver (no casting per task).
-    updateOne: (filter: Record<string, unknown>, update: Record<string, Record<string, unknown>>) =>
-      this.updateOne(filter, update),
+    updateOne: async (
+      filter: Record<string, unknown>,
+      update: Record<string, Record<string, unknown>>,
+    ) => {
+      this.writing += 1;
+      this.mostWriting = Math.max(this.mostWriting, this.writing);
+      await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
+      this.writing -= 1;
+      return this.updateOne(filter, update);
+    },
   };
   findOne(filter: Record<string, unknown>) {
     return this.chain(this.docs.find(this.matches(filter)) ?? null);
@@ -234,6 +246,26 @@ describe('TasksService: the events each change records', () => {
     expect(tasks.updates).toBe(70);
     expect(told.filter((t) => t.types[0] === 'task.completed')).toHaveLength(70);
     expect(locks.held.size).toBe(0);
+  });
+
+  it('bulk changes of several users at once keep BULK_WRITES_IN_FLIGHT writes in flight in all', async () => {
+    const users = [userId, new Types.ObjectId().toHexString(), new Types.ObjectId().toHexString()];
+    for (const user of users) {
+      for (let i = 0; i < 12; i++) {
+        tasks.docs.push({
+          _id: new Types.ObjectId(),
+          userId: new Types.ObjectId(user),
+          title: `t${i}`,
+          done: false,
+          deletedAt: null,
+          outbox: [],
+        });
+      }
+    }
+    tasks.writeDelayMs = 2;
+    const changed = await Promise.all(users.map((user) => service.toggleAll(user, true)));
+    expect(changed).toEqual([12, 12, 12]);
+    expect(tasks.mostWriting).toBe(BULK_WRITES_IN_FLIGHT);
   });
 
   it('a bulk change tells the relay of its documents only once their locks are free', async () => {

@@ -15,6 +15,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEventType } from '@taskit/contracts';
 import { Types, type Model } from 'mongoose';
+import pLimit from 'p-limit';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { planPatch, type TaskPatch } from './task-changes';
@@ -30,12 +31,14 @@ import { TaskQuota } from './task-quota';
 import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
 /**
- * A bulk change writes its tasks one document per command, this many at once. FerretDB 1.24
- * keeps the PostgreSQL connection of every statement of one update command until the whole
- * command ends, so a bulkWrite of as many statements as its pool has connections waits forever
- * for one more (docs/adr/bulk-writes.md). One statement per command needs at most two.
+ * Bulk changes write their tasks one document per command, this many at once per pod, all bulk
+ * requests together. FerretDB 1.24 keeps the PostgreSQL connection of every statement of one
+ * update command until the whole command ends, so a bulkWrite of as many statements as its
+ * pool has connections waits forever for one more (docs/adr/bulk-writes.md); one statement per
+ * command needs at most two. Shared by every bulk request, so that with the relay's settles
+ * they take a fixed share of the MongoDB pool and requests keep the rest (docs/limits.md).
  */
-const BULK_WRITES_IN_FLIGHT = 4;
+export const BULK_WRITES_IN_FLIGHT = 4;
 
 /**
  * The events of a bulk change whose publishes join the request's trace; the others are
@@ -72,6 +75,8 @@ class OutboxFullException extends HttpException {
 export class TasksService implements OnModuleInit {
   private readonly logger = new Logger(TasksService.name);
   private readonly quota: TaskQuota;
+  /** The pod's bulk writes in flight, every bulk request's together. */
+  private readonly bulkWrites = pLimit(BULK_WRITES_IN_FLIGHT);
 
   constructor(
     @InjectModel(Task.name) private readonly tasks: Model<Task>,
@@ -266,8 +271,10 @@ export class TasksService implements OnModuleInit {
               // Through the driver and untraced: filter and update are already in the stored
               // shape (no casting per task), and thousands of identical write spans would say
               // less than the request's span with its counts (below).
-              const result = await context.with(suppressTracing(context.active()), () =>
-                this.tasks.collection.updateOne({ ...filter, _id }, update),
+              const result = await this.bulkWrites(() =>
+                context.with(suppressTracing(context.active()), () =>
+                  this.tasks.collection.updateOne({ ...filter, _id }, update),
+                ),
               );
               if (result.modifiedCount === 1) {
                 changed += 1;
@@ -275,7 +282,8 @@ export class TasksService implements OnModuleInit {
               }
             }
           };
-          // Every write in flight ends before the locks are freed, also when one failed.
+          // Up to BULK_WRITES_IN_FLIGHT writers, each waiting for the pod's shared bound; every
+          // write in flight ends before the locks are freed, also when one failed.
           const writers = await Promise.allSettled(
             Array.from({ length: Math.min(BULK_WRITES_IN_FLIGHT, ids.length) }, writeNext),
           );
