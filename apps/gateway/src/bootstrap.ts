@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { REQUEST_BODY_MAX_BYTES } from '@taskit/contracts';
 import { serveMetricsOnOwnPort } from '@taskit/observability';
 import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -16,8 +17,6 @@ import { createSessionMiddleware, sessionCookieName } from './session/session.mi
 import { AnalyticsSummaryModule } from './analytics-summary/analytics-summary.module';
 import { TasksModule } from './tasks/tasks.module';
 
-/** Largest accepted request body; larger ones get 413. */
-export const BODY_LIMIT = '1mb';
 export const API_DOCS_PATH = 'api/docs';
 
 /** The web UI's own assets only: no inline scripts, no third-party origins. */
@@ -156,9 +155,9 @@ export async function configureGateway(
   );
   app.use(compression());
   app.use(requireJsonBodies);
-  // The only body parser (GATEWAY_APP_OPTIONS turns Nest's defaults off): 1 MB, and its errors
-  // (400 malformed JSON, 413 too large) are mapped by Nest and shaped by AllExceptionsFilter.
-  app.useBodyParser('json', { limit: BODY_LIMIT });
+  // The only body parser (GATEWAY_APP_OPTIONS turns Nest's defaults off): 16 KiB, and its
+  // errors (400 malformed JSON, 413 too large) are mapped by Nest and shaped by AllExceptionsFilter.
+  app.useBodyParser('json', { limit: REQUEST_BODY_MAX_BYTES });
 
   app.use(createSessionMiddleware(app.get<RedisClient>(REDIS_CLIENT), env));
 

@@ -1,9 +1,11 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- JSON response bodies are untyped */
+import { REQUEST_BODY_MAX_BYTES } from '@taskit/contracts';
 import { mongo } from 'mongoose';
 import { ApiClient, registeredClient, uniqueEmail } from '../../../test/support/api-client';
 import { PATH_SPELLINGS } from '../../../test/support/path-spellings';
 import { createIsolatedStack, type IsolatedStack } from '../../../test/support/isolated-stack';
 import { startService, type RunningProcess } from '../../../test/support/processes';
+import { TITLE_MAX_BYTES } from '../src/tasks/task.dto';
 
 /**
  * docs/api.md, HTTP API: hostile input gets a 4xx with the error shape, never a 5xx, and changes
@@ -239,10 +241,10 @@ const rows: Row[] = [
   },
   // huge input
   {
-    name: '100 kB title',
+    name: '15 kB title (within the body limit)',
     method: 'POST',
     path: '/api/tasks',
-    body: { title: big(100_000) },
+    body: { title: big(15_000) },
     status: 400,
   },
   {
@@ -257,9 +259,16 @@ const rows: Row[] = [
     name: 'huge password',
     method: 'POST',
     path: '/api/auth/login',
-    body: { email: uniqueEmail('big'), password: big(900_000) },
+    body: { email: uniqueEmail('big'), password: big(15_000) },
     anonymous: true,
     status: 400,
+  },
+  {
+    name: 'body one byte over the limit',
+    method: 'POST',
+    path: '/api/tasks',
+    raw: `{"title":"${big(REQUEST_BODY_MAX_BYTES + 1 - '{"title":""}'.length)}"}`,
+    status: 413,
   },
   {
     name: 'body over 1 MB',
@@ -525,5 +534,17 @@ describe('gateway: hostile input (all 4xx, none 5xx, nothing changes)', () => {
     expect(me.status).toBe(200);
     const tasks = await api.get('/api/tasks');
     expect(tasks.body.tasks.map((t: { title: string }) => t.title)).toEqual(['own', 'done']);
+  });
+
+  it('accepts the largest valid title written as JSON escapes, well within the body limit', async () => {
+    // 500 code points of 4 UTF-8 bytes (the 2,000-byte bound), each written as a surrogate pair
+    // of \u escapes: 12 bytes of JSON per character.
+    const title = '\u{1F600}'.repeat(TITLE_MAX_BYTES / 4);
+    const raw = `{"title":"${'\\ud83d\\ude00'.repeat(TITLE_MAX_BYTES / 4)}"}`;
+    expect(raw.length).toBeGreaterThan(6_000);
+    expect(raw.length).toBeLessThan(REQUEST_BODY_MAX_BYTES);
+    const created = await api.request('POST', '/api/tasks', { raw });
+    expect(created.status).toBe(201);
+    expect(created.body.title).toBe(title);
   });
 });
