@@ -5,6 +5,7 @@ import { REPO_ROOT } from '../../tools/stack/paths.mts';
 import type { cappedListPart } from '../parts/capped-list.mts';
 import type { e2ePart } from '../parts/e2e.mts';
 import type { httpPart } from '../parts/http.mts';
+import { neighbourTable, type neighbourPart } from '../parts/neighbour.mts';
 import type { pipelinePart } from '../parts/pipeline.mts';
 import { writesTable, type writesPart } from '../parts/writes.mts';
 import { CONFIG } from './settings.mts';
@@ -44,7 +45,8 @@ export type Results = Record<string, unknown> & {
   writes?: Awaited<ReturnType<typeof writesPart>>;
   pipeline?: Awaited<ReturnType<typeof pipelinePart>>;
   e2e?: Awaited<ReturnType<typeof e2ePart>>;
-  neighbour?: Partial<Awaited<ReturnType<typeof cappedListPart>>> & Record<string, unknown>;
+  neighbour?: Partial<Awaited<ReturnType<typeof cappedListPart>>> &
+    Partial<Awaited<ReturnType<typeof neighbourPart>>>;
 };
 
 export function table(results: Results): string {
@@ -132,6 +134,8 @@ export function table(results: Results): string {
       );
     }
   }
+  const n = results.neighbour;
+  if (n?.setup) lines.push('', ...neighbourTable(n as Awaited<ReturnType<typeof neighbourPart>>));
   const capped = results.neighbour?.capped_list;
   if (capped) {
     lines.push(
@@ -182,6 +186,16 @@ export function goals(results: Results): Record<string, boolean | null> {
       : null,
     'e2e p99 < 1000 ms at 200/s': e2e
       ? e2e.p99_ms < 1000 && e2e.achieved_per_s >= 190 && e2e.unseen === 0
+      : null,
+    'neighbour p99 <= 1.5x alone, 0 errors, lost 0, dup 0':
+      results.neighbour?.p99_ratio !== undefined
+        ? results.neighbour.p99_ratio <= 1.5 &&
+          results.neighbour.errors === 0 &&
+          results.neighbour.lost === 0 &&
+          results.neighbour.duplicates === 0
+        : null,
+    'bulk changes at the task cap answered within 5 s': results.neighbour?.capped_list
+      ? results.neighbour.capped_list.bulk_changes.answer_s.every((s) => s <= 5)
       : null,
   };
 }

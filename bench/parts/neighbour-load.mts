@@ -4,6 +4,7 @@
  * or one `abuser` account working at every limit at once. Both tally the task events their
  * successful requests made, for the pipeline check.
  */
+import { REQUEST_BODY_MAX_BYTES } from '../../libs/contracts/src/http-limits.ts';
 import { readStdin } from '../lib/processes.mts';
 import { nowMs, percentile, sleep } from '../lib/stats.mts';
 
@@ -32,6 +33,8 @@ export interface NeighbourJob {
 
 export interface NeighbourResult {
   requests: number;
+  /** Every request's latency, in order of completion (pooled over rounds by the part). */
+  latencies_ms: number[];
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
@@ -40,19 +43,49 @@ export interface NeighbourResult {
   status_codes: Record<string, number>;
   /** Task events the successful requests produced (one per task changed). */
   events: number;
+  /**
+   * The slowest requests, with when they started (ms after the phase's start): what sets the
+   * p99, and whether it clusters in time (docs/limits.md).
+   */
+  slowest: { at_ms: number; ms: number; request: string; status: number }[];
+  /** abuser: when each of its changes that got through started (ms after the phase's start). */
+  changes_at_ms: number[];
+  /** This load process's own CPU over the phase, ms (it shares the machine with the servers). */
+  cpu_ms: number;
+  /** ... and over the phase's first second. */
+  first_second_cpu_ms: number;
 }
 
-/** Just beyond the gateway's 1 MB body limit. */
-const OVERSIZE_BODY = JSON.stringify({ title: 'x'.repeat(1024 * 1024) });
+/** One byte beyond the gateway's body limit. */
+const OVERSIZE_BODY = JSON.stringify({
+  title: 'x'.repeat(REQUEST_BODY_MAX_BYTES + 1 - '{"title":""}'.length),
+});
 /** Within the body limit, beyond the title's bound. */
 const OVERLONG_TITLE = JSON.stringify({ title: '\u{1F600}'.repeat(1_000) });
 const RANGES = ['1h', '24h', '7d', '30d'];
 
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return Math.round((used.user + used.system) / 1000);
+}
+
+/** How many of the slowest requests a result lists. */
+const SLOWEST_LISTED = 10;
+
 class Tally {
   readonly latencies: number[] = [];
+  readonly slowest: NeighbourResult['slowest'] = [];
+  readonly changesAt: number[] = [];
+  readonly startedAt = nowMs();
+  readonly cpuAtStart = process.cpuUsage();
+  firstSecondCpuMs = Number.NaN;
   readonly statusCodes: Record<string, number> = {};
   errors = 0;
   events = 0;
+
+  constructor() {
+    setTimeout(() => (this.firstSecondCpuMs = cpuMsSince(this.cpuAtStart)), 1000).unref();
+  }
 
   async send(
     url: string,
@@ -83,21 +116,45 @@ class Tally {
     } catch {
       status = 0;
     }
-    this.latencies.push(nowMs() - started);
+    const ms = nowMs() - started;
+    this.latencies.push(ms);
+    this.noteIfSlow({
+      at_ms: Math.round(started - this.startedAt),
+      ms: Math.round(ms * 10) / 10,
+      request: `${method} ${path.replace(/[0-9a-f]{24}/, ':id')}`,
+      status,
+    });
     this.statusCodes[String(status)] = (this.statusCodes[String(status)] ?? 0) + 1;
     if (status < 200 || status >= 300) this.errors += 1;
     return { status, json };
   }
 
+  private noteIfSlow(request: NeighbourResult['slowest'][number]): void {
+    if (this.slowest.length >= SLOWEST_LISTED && request.ms <= this.slowest.at(-1)!.ms) return;
+    this.slowest.push(request);
+    this.slowest.sort((a, b) => b.ms - a.ms);
+    this.slowest.length = Math.min(this.slowest.length, SLOWEST_LISTED);
+  }
+
+  /** Notes a change that got through (abuser), by when it started. */
+  changed(startedAt: number): void {
+    this.changesAt.push(Math.round(startedAt - this.startedAt));
+  }
+
   result(): NeighbourResult {
     return {
       requests: this.latencies.length,
+      latencies_ms: this.latencies.map((ms) => Math.round(ms * 10) / 10),
       p50_ms: percentile(this.latencies, 50),
       p99_ms: percentile(this.latencies, 99),
       max_ms: Math.max(0, ...this.latencies),
       errors: this.errors,
       status_codes: this.statusCodes,
       events: this.events,
+      slowest: this.slowest,
+      changes_at_ms: this.changesAt,
+      cpu_ms: cpuMsSince(this.cpuAtStart),
+      first_second_cpu_ms: this.firstSecondCpuMs,
     };
   }
 }
@@ -174,6 +231,7 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
     },
     // Bulk toggles: every task changes, one event each.
     toggle: async (i) => {
+      const started = nowMs();
       const toggled = await tally.send(
         url,
         user,
@@ -181,7 +239,9 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
         '/api/tasks/toggle-all',
         JSON.stringify({ done: i % 2 === 0 }),
       );
-      if (toggled.status === 200) tally.events += Number(toggled.json?.updated ?? 0);
+      if (toggled.status !== 200) return;
+      tally.events += Number(toggled.json?.updated ?? 0);
+      tally.changed(started);
     },
     // Summaries of every range.
     summary: async (i) => {
@@ -189,9 +249,11 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
     },
     // Bodies beyond the body limit and titles beyond their bound.
     oversize: async (i) => {
+      const started = nowMs();
       const body = i % 2 === 0 ? OVERSIZE_BODY : OVERLONG_TITLE;
       if ((await tally.send(url, user, 'POST', '/api/tasks', body)).status === 201) {
         tally.events += 1;
+        tally.changed(started);
       }
     },
   };
@@ -199,8 +261,18 @@ async function abuser(job: NeighbourJob, user: NeighbourUser, tally: Tally, endA
 }
 
 const job = JSON.parse(await readStdin()) as NeighbourJob;
-// The first fetch loads and connects the HTTP client: done before the start, untimed.
-await fetch(`${job.url}/health/live`).then((response) => response.arrayBuffer());
+// Before the start, untimed: load, connect and warm up the HTTP client on the gateway's
+// liveness route (no budget spent), so that neither its boot nor its first requests' compiling
+// share the measured window's CPU with the servers.
+for (let i = 0; i < 50; i++) {
+  const method = i % 2 === 0 ? 'GET' : 'POST';
+  const response = await fetch(`${job.url}/health/live`, {
+    method,
+    headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+    body: method === 'POST' ? '{}' : undefined,
+  });
+  await response.text();
+}
 await sleep(Math.max(0, job.startAt - Date.now()));
 const tally = new Tally();
 const endAt = nowMs() + job.durationS * 1000;

@@ -19,9 +19,17 @@ import {
 import { API_RATE_LIMIT_DEFAULTS } from '../../libs/config/src/setting-defaults.ts';
 import { QueueWatcher } from '../lib/pipeline.mts';
 import { runScript } from '../lib/processes.mts';
-import { createBenchStack, startAnalytics, startGateway, startTelegraf } from '../lib/services.mts';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
+import {
+  cpuMs,
+  createBenchStack,
+  startAnalytics,
+  startGateway,
+  startTelegraf,
+} from '../lib/services.mts';
 import { CONFIG, progress } from '../lib/settings.mts';
-import { round, sleep } from '../lib/stats.mts';
+import { percentile, round, sleep } from '../lib/stats.mts';
 import { registerUsers, seedTasks } from '../lib/users.mts';
 import type { NeighbourJob, NeighbourResult, NeighbourUser } from './neighbour-load.mts';
 
@@ -70,6 +78,62 @@ function load(name: string, job: NeighbourJob): Promise<NeighbourResult> {
   return runScript<NeighbourResult>(`neighbour-${name}`, 'parts/neighbour-load.mts', job);
 }
 
+/** The machine's busy and total CPU time so far, in ms (Linux /proc/stat, all cores). */
+function machineCpuMs(): { busy: number; total: number } {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const values = ticks.map(Number);
+  const idle = values[3] + values[4];
+  const total = values.reduce((sum, v) => sum + v, 0);
+  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
+}
+
+/** CPU ms so far of every process on the machine, summed by command name (Linux /proc). */
+function cpuByCommand(): Map<string, number> {
+  const byCommand = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      byCommand.set(command, (byCommand.get(command) ?? 0) + ms);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return byCommand;
+}
+
+/**
+ * Runs a phase whose load starts at `startAt` and reports the CPU it cost from then on: each
+ * service's ms, and the share of the machine's cores that were busy (the load processes too).
+ */
+async function withCpu<T>(
+  services: Record<string, RunningProcess>,
+  startAt: number,
+  phase: () => Promise<T>,
+) {
+  const running = phase();
+  await sleep(Math.max(0, startAt - Date.now()));
+  const serviceMs = () =>
+    Object.fromEntries(Object.entries(services).map(([n, p]) => [`${n}_ms`, cpuMs(p.child.pid)]));
+  const [before, machineBefore, commandsBefore] = [serviceMs(), machineCpuMs(), cpuByCommand()];
+  const result = await running;
+  const [after, machineAfter, commandsAfter] = [serviceMs(), machineCpuMs(), cpuByCommand()];
+  const busiest = [...commandsAfter]
+    .map(([command, ms]) => [command, round(ms - (commandsBefore.get(command) ?? 0))] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  const cpu: Record<string, number> = {};
+  for (const name of Object.keys(after)) cpu[name] = round(after[name] - before[name]);
+  cpu.machine_busy_share = round(
+    (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+    2,
+  );
+  return { result, cpu: { ...cpu, busiest_ms: Object.fromEntries(busiest) } };
+}
+
 function describe(name: string, r: NeighbourResult): void {
   progress(
     `  ${name}: ${r.requests} requests, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, ` +
@@ -92,14 +156,16 @@ export async function neighbourPart(telegrafBinary: string) {
       Object.entries(API_RATE_LIMIT_DEFAULTS).map(([key, value]) => [key, String(value)]),
     ),
   });
-  const registered = await registerUsers(gateway.url, c.users + 1, 'neighbour');
+  // One abuser account per round, so that each round's abuser starts with its budgets whole.
+  const registered = await registerUsers(gateway.url, c.users + c.rounds, 'neighbour');
   const users: NeighbourUser[] = registered.map((u, i) => ({
     cookie: u.cookie,
     csrf: u.csrf,
     address: `10.${Math.floor(i / 250)}.${i % 250}.${1 + (i % 200)}`,
   }));
-  const [abuserAccount, ...normal] = users;
-  await seedTasks(stack.mongodbUri, [registered[0]], c.abuserTasks);
+  const abuserAccounts = users.slice(0, c.rounds);
+  const normal = users.slice(c.rounds);
+  await seedTasks(stack.mongodbUri, registered.slice(0, c.rounds), c.abuserTasks);
 
   /** Time for a load process to boot and make its first request before the phase starts. */
   const startsIn = () => Date.now() + 3_000;
@@ -114,30 +180,59 @@ export async function neighbourPart(telegrafBinary: string) {
   progress(
     `neighbour: ${c.users} normal users at ${c.ratePerUserPerS} req/s each (read, create, complete, delete), warm-up ${c.warmupS} s`,
   );
-  const warmup = await load('warmup', normalJob(c.warmupS, startsIn()));
-  progress(`neighbour: normal users alone, ${c.durationS} s`);
-  const alone = await load('alone', normalJob(c.durationS, startsIn()));
-  describe('alone', alone);
-  progress(
-    `neighbour: again, with one account (${c.abuserTasks} tasks) at every limit, ${c.abuserRatePerLoopPerS} req/s in each loop (${c.abuserLoops.join(', ')})`,
-  );
-  const startAt = startsIn();
-  const [withAbuser, abuser] = await Promise.all([
-    load('with-abuser', normalJob(c.durationS, startAt)),
-    load('abuser', {
-      mode: 'abuser',
-      url: gateway.url,
-      users: [abuserAccount],
-      ratePerS: c.abuserRatePerLoopPerS,
-      durationS: c.durationS,
-      startAt,
-      loops: c.abuserLoops,
-    }),
-  ]);
-  describe('with abuser', withAbuser);
-  describe('abuser', abuser);
+  let expected = (await load('warmup', normalJob(c.warmupS, startsIn()))).events;
+  /** Each phase starts with the pipeline idle: every earlier event in InfluxDB from both sources. */
+  const settle = async () => {
+    await drained(stack, expected, c.drainTimeoutS);
+  };
+  const services = { gateway, analytics, telegraf };
+  type PhaseCpu = Awaited<ReturnType<typeof withCpu>>['cpu'];
+  const rounds: {
+    alone: { result: NeighbourResult; cpu: PhaseCpu };
+    normalWith: NeighbourResult;
+    abuser: NeighbourResult;
+    cpu: { alone: PhaseCpu; with_abuser: PhaseCpu };
+  }[] = [];
+  for (let n = 1; n <= c.rounds; n++) {
+    await settle();
+    progress(`neighbour: round ${n} of ${c.rounds}: normal users alone, ${c.durationS} s`);
+    const aloneAt = startsIn();
+    const alone = await withCpu(services, aloneAt, () =>
+      load('alone', normalJob(c.durationS, aloneAt)),
+    );
+    describe('alone', alone.result);
+    expected += alone.result.events;
+    await settle();
+    progress(
+      `neighbour: round ${n}: again, with one account (${c.abuserTasks} tasks) at every limit, ${c.abuserRatePerLoopPerS} req/s in each loop (${c.abuserLoops.join(', ')})`,
+    );
+    const startAt = startsIn();
+    const withAbuser = await withCpu(services, startAt, () =>
+      Promise.all([
+        load('with-abuser', normalJob(c.durationS, startAt)),
+        load('abuser', {
+          mode: 'abuser',
+          url: gateway.url,
+          users: [abuserAccounts[n - 1]],
+          ratePerS: c.abuserRatePerLoopPerS,
+          durationS: c.durationS,
+          startAt,
+          loops: c.abuserLoops,
+        }),
+      ]),
+    );
+    const [normalWith, abuser] = withAbuser.result;
+    describe('with abuser', normalWith);
+    describe('abuser', abuser);
+    expected += normalWith.events + abuser.events;
+    rounds.push({
+      alone,
+      normalWith,
+      abuser,
+      cpu: { alone: alone.cpu, with_abuser: withAbuser.cpu },
+    });
+  }
 
-  const expected = warmup.events + alone.events + withAbuser.events + abuser.events;
   progress(`neighbour: waiting for ${expected} events in InfluxDB from both sources`);
   const { worker, telegraf: fromTelegraf } = await drained(stack, expected, c.drainTimeoutS);
   await gateway.stop('SIGTERM', 15_000);
@@ -145,21 +240,53 @@ export async function neighbourPart(telegrafBinary: string) {
   await analytics.stop('SIGTERM', 15_000);
   await stack.cleanup();
 
+  // The rounds' requests pooled: the p99 of 800 requests instead of two p99s of 400.
+  const pooled = (pick: (r: (typeof rounds)[number]) => NeighbourResult) =>
+    rounds.flatMap((r) => pick(r).latencies_ms);
+  const aloneLatencies = pooled((r) => r.alone.result);
+  const withLatencies = pooled((r) => r.normalWith);
+  const sum = (pick: (r: (typeof rounds)[number]) => number) =>
+    rounds.reduce((total, r) => total + pick(r), 0);
+  const abuserStatusCodes: Record<string, number> = {};
+  for (const r of rounds) {
+    for (const [code, n] of Object.entries(r.abuser.status_codes)) {
+      abuserStatusCodes[code] = (abuserStatusCodes[code] ?? 0) + n;
+    }
+  }
   const lostOf = (s: { distinct: number }) => Math.max(0, expected - s.distinct);
   const duplicatesOf = (s: { points: number; distinct: number }) => s.points - s.distinct;
   return {
-    alone_p99_ms: round(alone.p99_ms),
-    with_abuser_p99_ms: round(withAbuser.p99_ms),
-    p99_ratio: round(withAbuser.p99_ms / alone.p99_ms, 2),
-    errors: alone.errors + withAbuser.errors,
-    abuser_429: abuser.status_codes['429'] ?? 0,
+    alone_p99_ms: round(percentile(aloneLatencies, 99)),
+    with_abuser_p99_ms: round(percentile(withLatencies, 99)),
+    p99_ratio: round(percentile(withLatencies, 99) / percentile(aloneLatencies, 99), 2),
+    errors: sum((r) => r.alone.result.errors + r.normalWith.errors),
+    abuser_429: abuserStatusCodes['429'] ?? 0,
     lost: lostOf(worker) + lostOf(fromTelegraf),
     duplicates: duplicatesOf(worker) + duplicatesOf(fromTelegraf),
-    alone_p50_ms: round(alone.p50_ms),
-    with_abuser_p50_ms: round(withAbuser.p50_ms),
-    normal_requests: { alone: alone.requests, with_abuser: withAbuser.requests },
-    abuser_status_codes: abuser.status_codes,
-    abuser_requests: abuser.requests,
+    alone_p50_ms: round(percentile(aloneLatencies, 50)),
+    with_abuser_p50_ms: round(percentile(withLatencies, 50)),
+    normal_requests: { alone: aloneLatencies.length, with_abuser: withLatencies.length },
+    abuser_status_codes: abuserStatusCodes,
+    abuser_requests: sum((r) => r.abuser.requests),
+    /**
+     * Each round on its own (the spread), with where its p99 came from: the slowest normal
+     * requests of each phase, the times the abuser's changes got through, and the CPU used.
+     */
+    rounds: rounds.map((r) => ({
+      alone_p99_ms: round(r.alone.result.p99_ms),
+      with_abuser_p99_ms: round(r.normalWith.p99_ms),
+      p99_ratio: round(r.normalWith.p99_ms / r.alone.result.p99_ms, 2),
+      abuser_status_codes: r.abuser.status_codes,
+      abuser_changes_at_ms: r.abuser.changes_at_ms,
+      load_cpu_ms: {
+        alone_normal: r.alone.result.cpu_ms,
+        with_abuser_normal: r.normalWith.cpu_ms,
+        abuser: r.abuser.cpu_ms,
+        abuser_first_second: r.abuser.first_second_cpu_ms,
+      },
+      slowest: { alone: r.alone.result.slowest, with_abuser: r.normalWith.slowest },
+      cpu: r.cpu,
+    })),
     events: {
       expected,
       worker: { ...worker, lost: lostOf(worker), duplicates: duplicatesOf(worker) },
@@ -173,6 +300,7 @@ export async function neighbourPart(telegrafBinary: string) {
       normal_users: c.users,
       rate_per_user_per_s: c.ratePerUserPerS,
       duration_s: c.durationS,
+      rounds: c.rounds,
       warmup_s: c.warmupS,
       abuser_tasks: c.abuserTasks,
       abuser_rate_per_loop_per_s: c.abuserRatePerLoopPerS,
@@ -184,7 +312,7 @@ export async function neighbourPart(telegrafBinary: string) {
 
 export function neighbourTable(n: Awaited<ReturnType<typeof neighbourPart>>): string[] {
   return [
-    `Noisy neighbour: ${n.setup.normal_users} users at ${n.setup.rate_per_user_per_s} req/s each, ${n.setup.duration_s} s alone, then with one account at every limit`,
+    `Noisy neighbour: ${n.setup.normal_users} users at ${n.setup.rate_per_user_per_s} req/s each, ${n.setup.rounds} rounds of ${n.setup.duration_s} s alone, then with one account at every limit`,
     `normal users p99 ${n.alone_p99_ms} ms alone, ${n.with_abuser_p99_ms} ms with the abuser (x${n.p99_ratio}), errors ${n.errors}; ` +
       `abuser 429s ${n.abuser_429} of ${n.abuser_requests}; events lost ${n.lost}, duplicates ${n.duplicates}`,
   ];
