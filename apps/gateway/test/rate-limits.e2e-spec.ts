@@ -14,6 +14,8 @@ const WINDOW_SECONDS = 60;
 const PER_USER_PER_SECOND = 3;
 /** Far above what the window's tests send in a second: the per-second budgets have their own pod. */
 const UNMET = '1000000';
+/** How long a summary waits for the analytics service, which this suite does not start. */
+const SUMMARY_WAIT_MS = 3_000;
 
 let addresses = 0;
 /** A client address of its own (TEST-NET-2), sent as X-Forwarded-For through a trusted proxy. */
@@ -70,6 +72,8 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
   let podA: RunningProcess;
   let podB: RunningProcess;
   let burstPod: RunningProcess;
+  /** One request in flight per user, every budget unmet, no analytics: a summary waits. */
+  let inFlightPod: RunningProcess;
 
   beforeAll(async () => {
     stack = await createIsolatedStack('gwrate');
@@ -81,8 +85,10 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
       API_RATE_LIMIT_BULK_PER_USER: String(BULK_PER_USER),
       API_RATE_LIMIT_PER_USER_PER_SECOND: UNMET,
       API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: UNMET,
+      // The bursts below test the per-second budgets; the in-flight bound has its own pod.
+      API_IN_FLIGHT_PER_USER: UNMET,
     };
-    [podA, podB, burstPod] = await Promise.all([
+    [podA, podB, burstPod, inFlightPod] = await Promise.all([
       startService('gateway', stack, limits),
       startService('gateway', stack, limits),
       startService('gateway', stack, {
@@ -93,11 +99,21 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
         API_RATE_LIMIT_PER_USER_PER_SECOND: String(PER_USER_PER_SECOND),
         API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: '1',
       }),
+      startService('gateway', stack, {
+        TRUST_PROXY: '1',
+        API_RATE_LIMIT_PER_USER: UNMET,
+        API_RATE_LIMIT_PER_CLIENT: UNMET,
+        API_RATE_LIMIT_BULK_PER_USER: UNMET,
+        API_RATE_LIMIT_PER_USER_PER_SECOND: UNMET,
+        API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: UNMET,
+        API_IN_FLIGHT_PER_USER: '1',
+        ANALYTICS_RPC_TIMEOUT_MS: String(SUMMARY_WAIT_MS),
+      }),
     ]);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([podA?.stop(), podB?.stop(), burstPod?.stop()]);
+    await Promise.all([podA?.stop(), podB?.stop(), burstPod?.stop(), inFlightPod?.stop()]);
     await stack?.cleanup();
   });
 
@@ -179,6 +195,28 @@ describe('gateway: API rate limits per user, per client and for bulk operations'
     expect(bulkPassed).toBeGreaterThanOrEqual(1);
     expect(bulkPassed).toBeLessThanOrEqual(2);
     bulk.filter((answer) => answer.status !== 200).forEach(expectTooManyRequests);
+  });
+
+  it('works on at most API_IN_FLIGHT_PER_USER requests of one user at once, per pod', async () => {
+    const user = new ClientAt(inFlightPod.url);
+    const other = new ClientAt(inFlightPod.url);
+    expect((await user.register(uniqueEmail('inflight'))).status).toBe(201);
+    expect((await other.register(uniqueEmail('inflight'))).status).toBe(201);
+    let waiting = true;
+    const summary = user.get('/api/analytics/summary?range=1h').finally(() => (waiting = false));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(waiting).toBe(true);
+    const refused = await user.get('/api/tasks');
+    expectTooManyRequests(refused);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    // Another user is not held by this one's requests.
+    expect((await other.get('/api/tasks')).status).toBe(200);
+    expect(waiting).toBe(true);
+    expect((await summary).status).toBe(503);
+    // The place is free again once the answer is sent.
+    expect((await user.get('/api/tasks')).status).toBe(200);
+    const metrics = await new ApiClient(inFlightPod.url).get('/metrics');
+    expect(metrics.text).toMatch(/^taskit_gateway_rate_limited_total\{limit="in-flight"\} 1$/m);
   });
 
   it('counts refusals by limit in /metrics', async () => {

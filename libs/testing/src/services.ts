@@ -59,6 +59,7 @@ export const UNMET_RATE_LIMITS: Record<string, string> = {
   API_RATE_LIMIT_BULK_PER_USER: '1000000000',
   API_RATE_LIMIT_PER_USER_PER_SECOND: '1000000000',
   API_RATE_LIMIT_BULK_PER_USER_PER_SECOND: '1000000000',
+  API_IN_FLIGHT_PER_USER: '1000000000',
 };
 
 function influxEnvironment(stack: IsolatedStack): Record<string, string> {

@@ -216,6 +216,16 @@ export class GatewayEnvironment extends CommonEnvironment {
   API_RATE_LIMIT_PER_USER_PER_SECOND: number =
     API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_USER_PER_SECOND;
 
+  /**
+   * API requests of one logged-in user one gateway pod works on at once; one more is a 429 at
+   * once, so that one account's burst takes a pod's CPU and connections a few at a time
+   * (docs/limits.md).
+   */
+  @IsInt()
+  @Min(1)
+  @Type(() => Number)
+  API_IN_FLIGHT_PER_USER: number = API_RATE_LIMIT_DEFAULTS.API_IN_FLIGHT_PER_USER;
+
   /** Bulk operations per user within any one second before 429. */
   @IsInt()
   @Min(1)

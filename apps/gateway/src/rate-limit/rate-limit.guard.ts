@@ -7,10 +7,11 @@ import {
 } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Counter } from 'prom-client';
 import '../session/session.types';
 import { BULK_OPERATION } from './bulk-operation.decorator';
+import type { InFlightPerUser } from './in-flight-per-user';
 import type { RateLimitName, RateLimits } from './rate-limits';
 
 export class TooManyRequestsException extends HttpException {
@@ -41,6 +42,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly limits: RateLimits,
     private readonly reflector: Reflector,
+    private readonly inFlight: InFlightPerUser,
     private readonly refused: Counter<'limit'>,
   ) {}
 
@@ -52,9 +54,22 @@ export class RateLimitGuard implements CanActivate {
       userId: request.session?.user?.id,
       bulk: this.reflector.get<boolean | undefined>(BULK_OPERATION, context.getHandler()) === true,
     });
-    if (decision.allowed) return true;
-    this.refused.inc({ limit: decision.limit satisfies RateLimitName });
-    throw new TooManyRequestsException(decision.retryAfterSeconds);
+    if (!decision.allowed) {
+      this.refused.inc({ limit: decision.limit satisfies RateLimitName });
+      throw new TooManyRequestsException(decision.retryAfterSeconds);
+    }
+    const userId = request.session?.user?.id;
+    if (userId === undefined) return true;
+    if (!this.inFlight.tryEnter(userId)) {
+      this.refused.inc({ limit: 'in-flight' });
+      throw new TooManyRequestsException(1);
+    }
+    // 'close' comes once the answer is sent or the client went away, whatever ran meanwhile.
+    context
+      .switchToHttp()
+      .getResponse<Response>()
+      .once('close', () => this.inFlight.leave(userId));
+    return true;
   }
 
   private isApi(controller: object): boolean {

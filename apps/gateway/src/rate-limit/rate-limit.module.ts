@@ -6,6 +6,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { RateLimitGuard } from './rate-limit.guard';
+import { InFlightPerUser } from './in-flight-per-user';
 import { RateLimits } from './rate-limits';
 
 /** Rate limits per user and per client on every API route, in Redis (docs/limits.md). */
@@ -29,14 +30,20 @@ import { RateLimits } from './rate-limits';
     },
     {
       provide: APP_GUARD,
-      inject: [RateLimits, Reflector, METRICS_REGISTRY],
-      useFactory: (limits: RateLimits, reflector: Reflector, registry: Registry) =>
+      inject: [RateLimits, Reflector, METRICS_REGISTRY, ConfigService],
+      useFactory: (
+        limits: RateLimits,
+        reflector: Reflector,
+        registry: Registry,
+        config: ConfigService<GatewayEnvironment, true>,
+      ) =>
         new RateLimitGuard(
           limits,
           reflector,
+          new InFlightPerUser(config.get('API_IN_FLIGHT_PER_USER', { infer: true })),
           new Counter({
             name: 'taskit_gateway_rate_limited_total',
-            help: 'API requests refused with 429, by the limit that refused them (user, client, bulk, user-second, bulk-second)',
+            help: 'API requests refused with 429, by the limit that refused them (user, client, bulk, user-second, bulk-second, in-flight)',
             labelNames: ['limit'],
             registers: [registry],
           }),
