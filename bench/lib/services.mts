@@ -109,14 +109,21 @@ export function startTelegraf(stack: IsolatedStack, binary: string): RunningProc
   return track(spawnTelegraf(binary, config, stack, { logFile: logFile('telegraf') }));
 }
 
-/** CPU time (user + system) of a process so far, in ms, from /proc (Linux). */
-export function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+/** A process's command name and CPU time (user + system) so far, in ms, from /proc (Linux). */
+export function processCpu(pid: number): { command: string; ms: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    return {
+      command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100,
+    };
   } catch {
-    return Number.NaN;
+    return undefined;
   }
+}
+
+/** CPU time (user + system) of a process so far, in ms (NaN once it has ended). */
+export function cpuMs(pid: number | undefined): number {
+  return (pid === undefined ? undefined : processCpu(pid))?.ms ?? Number.NaN;
 }

@@ -24,6 +24,7 @@ import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import {
   cpuMs,
   createBenchStack,
+  processCpu,
   startAnalytics,
   startGateway,
   startTelegraf,
@@ -91,16 +92,9 @@ function machineCpuMs(): { busy: number; total: number } {
 function cpuByCommand(): Map<string, number> {
   const byCommand = new Map<string, number>();
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-      byCommand.set(command, (byCommand.get(command) ?? 0) + ms);
-    } catch {
-      // The process ended meanwhile.
-    }
+    // A process that ended meanwhile has nothing to add.
+    const found = /^\d+$/.test(entry) ? processCpu(Number(entry)) : undefined;
+    if (found) byCommand.set(found.command, (byCommand.get(found.command) ?? 0) + found.ms);
   }
   return byCommand;
 }
@@ -188,7 +182,7 @@ export async function neighbourPart(telegrafBinary: string) {
   const services = { gateway, analytics, telegraf };
   type PhaseCpu = Awaited<ReturnType<typeof withCpu>>['cpu'];
   const rounds: {
-    alone: { result: NeighbourResult; cpu: PhaseCpu };
+    alone: NeighbourResult;
     normalWith: NeighbourResult;
     abuser: NeighbourResult;
     cpu: { alone: PhaseCpu; with_abuser: PhaseCpu };
@@ -226,7 +220,7 @@ export async function neighbourPart(telegrafBinary: string) {
     describe('abuser', abuser);
     expected += normalWith.events + abuser.events;
     rounds.push({
-      alone,
+      alone: alone.result,
       normalWith,
       abuser,
       cpu: { alone: alone.cpu, with_abuser: withAbuser.cpu },
@@ -243,7 +237,7 @@ export async function neighbourPart(telegrafBinary: string) {
   // The rounds' requests pooled: the p99 of 800 requests instead of two p99s of 400.
   const pooled = (pick: (r: (typeof rounds)[number]) => NeighbourResult) =>
     rounds.flatMap((r) => pick(r).latencies_ms);
-  const aloneLatencies = pooled((r) => r.alone.result);
+  const aloneLatencies = pooled((r) => r.alone);
   const withLatencies = pooled((r) => r.normalWith);
   const sum = (pick: (r: (typeof rounds)[number]) => number) =>
     rounds.reduce((total, r) => total + pick(r), 0);
@@ -259,7 +253,7 @@ export async function neighbourPart(telegrafBinary: string) {
     alone_p99_ms: round(percentile(aloneLatencies, 99)),
     with_abuser_p99_ms: round(percentile(withLatencies, 99)),
     p99_ratio: round(percentile(withLatencies, 99) / percentile(aloneLatencies, 99), 2),
-    errors: sum((r) => r.alone.result.errors + r.normalWith.errors),
+    errors: sum((r) => r.alone.errors + r.normalWith.errors),
     abuser_429: abuserStatusCodes['429'] ?? 0,
     lost: lostOf(worker) + lostOf(fromTelegraf),
     duplicates: duplicatesOf(worker) + duplicatesOf(fromTelegraf),
@@ -273,18 +267,18 @@ export async function neighbourPart(telegrafBinary: string) {
      * requests of each phase, the times the abuser's changes got through, and the CPU used.
      */
     rounds: rounds.map((r) => ({
-      alone_p99_ms: round(r.alone.result.p99_ms),
+      alone_p99_ms: round(r.alone.p99_ms),
       with_abuser_p99_ms: round(r.normalWith.p99_ms),
-      p99_ratio: round(r.normalWith.p99_ms / r.alone.result.p99_ms, 2),
+      p99_ratio: round(r.normalWith.p99_ms / r.alone.p99_ms, 2),
       abuser_status_codes: r.abuser.status_codes,
       abuser_changes_at_ms: r.abuser.changes_at_ms,
       load_cpu_ms: {
-        alone_normal: r.alone.result.cpu_ms,
+        alone_normal: r.alone.cpu_ms,
         with_abuser_normal: r.normalWith.cpu_ms,
         abuser: r.abuser.cpu_ms,
         abuser_first_second: r.abuser.first_second_cpu_ms,
       },
-      slowest: { alone: r.alone.result.slowest, with_abuser: r.normalWith.slowest },
+      slowest: { alone: r.alone.slowest, with_abuser: r.normalWith.slowest },
       cpu: r.cpu,
     })),
     events: {

@@ -117,9 +117,12 @@ const until = async (condition: () => boolean) => {
   expect(condition()).toBe(true);
 };
 
-/** The store's settles, SETTLE_CONCURRENCY-like: failures reported to `failed`. */
+/** The store's settles, SETTLE_CONCURRENCY at a time as the relay's: failures reported to `failed`. */
 function settleQueue(store: FakeStore, failed: (id: string) => void = () => undefined) {
-  return new SettleQueue((id, events) => store.settle(id, events).catch(() => failed(id)), 8);
+  return new SettleQueue(
+    (id, events) => store.settle(id, events).catch(() => failed(id)),
+    SETTLE_CONCURRENCY,
+  );
 }
 
 describe('deliver', () => {

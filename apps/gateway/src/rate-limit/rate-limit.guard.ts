@@ -32,7 +32,8 @@ function isApiController(path: unknown): boolean {
 /**
  * Global guard (APP_GUARD): every API route spends the per-client budget, and with a logged-in
  * session the per-user one (and the bulk one on @BulkOperation routes); beyond any of them 429
- * with Retry-After (docs/limits.md). API routes are recognised by their controller's declared
+ * with Retry-After (docs/limits.md). A logged-in user's request then also takes one of the
+ * user's places in flight on this pod (InFlightPerUser), freed when its answer is sent. API routes are recognised by their controller's declared
  * path, not by the request's, so no casing or slash variant of a URL escapes the limit.
  */
 @Injectable()
@@ -49,16 +50,16 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http' || !this.isApi(context.getClass())) return true;
     const request = context.switchToHttp().getRequest<Request>();
+    const userId = request.session?.user?.id;
     const decision = await this.limits.consume({
       clientAddress: request.ip ?? request.socket.remoteAddress ?? 'unknown',
-      userId: request.session?.user?.id,
+      userId,
       bulk: this.reflector.get<boolean | undefined>(BULK_OPERATION, context.getHandler()) === true,
     });
     if (!decision.allowed) {
       this.refused.inc({ limit: decision.limit satisfies RateLimitName });
       throw new TooManyRequestsException(decision.retryAfterSeconds);
     }
-    const userId = request.session?.user?.id;
     if (userId === undefined) return true;
     if (!this.inFlight.tryEnter(userId)) {
       this.refused.inc({ limit: 'in-flight' });

@@ -156,6 +156,20 @@ describe('TasksService: the events each change records', () => {
     expect(tasks.docs).toHaveLength(TASKS_PER_USER_MAX + 1);
   });
 
+  /** Open tasks stored as the relay leaves them (outbox empty), without going through create. */
+  const insertOpenTasks = (user: string, count: number) => {
+    for (let i = 0; i < count; i++) {
+      tasks.docs.push({
+        _id: new Types.ObjectId(),
+        userId: new Types.ObjectId(user),
+        title: `t${i}`,
+        done: false,
+        deletedAt: null,
+        outbox: [],
+      });
+    }
+  };
+
   const outboxOf = (id: string) =>
     tasks.docs.find((d) => d._id.toHexString() === id)?.outbox.map((e) => e.type);
 
@@ -231,16 +245,7 @@ describe('TasksService: the events each change records', () => {
   });
 
   it('toggle-all writes one document per command and frees every lock', async () => {
-    for (let i = 0; i < 70; i++) {
-      tasks.docs.push({
-        _id: new Types.ObjectId(),
-        userId: new Types.ObjectId(userId),
-        title: `t${i}`,
-        done: false,
-        deletedAt: null,
-        outbox: [],
-      });
-    }
+    insertOpenTasks(userId, 70);
     tasks.updates = 0;
     expect(await service.toggleAll(userId, true)).toBe(70);
     expect(tasks.updates).toBe(70);
@@ -250,18 +255,7 @@ describe('TasksService: the events each change records', () => {
 
   it('bulk changes of several users at once keep BULK_WRITES_IN_FLIGHT writes in flight in all', async () => {
     const users = [userId, new Types.ObjectId().toHexString(), new Types.ObjectId().toHexString()];
-    for (const user of users) {
-      for (let i = 0; i < 12; i++) {
-        tasks.docs.push({
-          _id: new Types.ObjectId(),
-          userId: new Types.ObjectId(user),
-          title: `t${i}`,
-          done: false,
-          deletedAt: null,
-          outbox: [],
-        });
-      }
-    }
+    for (const user of users) insertOpenTasks(user, 12);
     tasks.writeDelayMs = 2;
     const changed = await Promise.all(users.map((user) => service.toggleAll(user, true)));
     expect(changed).toEqual([12, 12, 12]);
