@@ -30,7 +30,7 @@ export const CONFIG = {
     warmupS: QUICK ? 1 : 3,
     durationS: envNumber('BENCH_SECONDS', QUICK ? 5 : 20),
     /** Alone, then with the abuser, this many times in turn; the p99s pool every round's requests. */
-    rounds: QUICK ? 1 : 2,
+    rounds: envNumber('BENCH_NEIGHBOUR_ROUNDS', QUICK ? 1 : 2),
     abuserTasks: envNumber('BENCH_NEIGHBOUR_ABUSER_TASKS', 50),
     abuserRatePerLoopPerS: 25,
     /** Which of the abuser's loops run (list, toggle, summary, oversize): one at a time shows which one hurts. */
