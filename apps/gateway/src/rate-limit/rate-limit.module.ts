@@ -5,13 +5,18 @@ import { METRICS_REGISTRY } from '@taskit/observability';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
+import { BackgroundShare } from './background-share';
 import { RateLimitGuard } from './rate-limit.guard';
 import { InFlightPerUser } from './in-flight-per-user';
 import { RateLimits } from './rate-limits';
 
-/** Rate limits per user and per client on every API route, in Redis (docs/limits.md). */
+/**
+ * Rate limits per user and per client on every API route, in Redis, and the pod's share for
+ * background work that yields to the requests being served (docs/limits.md).
+ */
 @Module({
   providers: [
+    BackgroundShare,
     {
       provide: RateLimits,
       inject: [REDIS_CLIENT, ConfigService],
@@ -30,12 +35,13 @@ import { RateLimits } from './rate-limits';
     },
     {
       provide: APP_GUARD,
-      inject: [RateLimits, Reflector, METRICS_REGISTRY, ConfigService],
+      inject: [RateLimits, Reflector, METRICS_REGISTRY, ConfigService, BackgroundShare],
       useFactory: (
         limits: RateLimits,
         reflector: Reflector,
         registry: Registry,
         config: ConfigService<GatewayEnvironment, true>,
+        share: BackgroundShare,
       ) =>
         new RateLimitGuard(
           limits,
@@ -47,8 +53,10 @@ import { RateLimits } from './rate-limits';
             labelNames: ['limit'],
             registers: [registry],
           }),
+          share,
         ),
     },
   ],
+  exports: [BackgroundShare],
 })
 export class RateLimitModule {}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { GatewayEnvironment } from '../config/gateway-environment';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { RedisLockStore } from './redis-lock-store';
 import { TaskEventFactory } from './task-event.factory';
@@ -14,7 +15,11 @@ import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: Task.name, schema: TaskSchema }])],
+  imports: [
+    MongooseModule.forFeature([{ name: Task.name, schema: TaskSchema }]),
+    // BackgroundShare: bulk changes write within it.
+    RateLimitModule,
+  ],
   controllers: [TasksController],
   providers: [
     TasksService,

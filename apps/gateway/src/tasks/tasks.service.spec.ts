@@ -10,6 +10,7 @@ import type { TaskOutboxStore } from './task-outbox.store';
 import { TaskWriteLock, type LockStore } from './task-write-lock';
 import type { Task } from './task.schema';
 import type { RedisClient } from '../redis/redis.module';
+import { BackgroundShare } from '../rate-limit/background-share';
 import { BULK_WRITES_IN_FLIGHT, TasksService } from './tasks.service';
 
 const TASKS_PER_USER_MAX = 3;
@@ -109,6 +110,7 @@ describe('TasksService: the events each change records', () => {
   /** How many task locks were held each time the relay was told of a document. */
   const heldWhenTold: number[] = [];
   let service: TasksService;
+  let share: BackgroundShare;
 
   beforeEach(() => {
     tasks = new FakeTasks();
@@ -136,6 +138,7 @@ describe('TasksService: the events each change records', () => {
       },
     } as unknown as TaskOutboxStore;
     const lock = new TaskWriteLock(locks, 'p:', { ttlMs: 1_000, waitMs: 30, retryMs: 2 });
+    share = new BackgroundShare();
     service = new TasksService(
       tasks as unknown as Model<Task>,
       factory,
@@ -144,6 +147,7 @@ describe('TasksService: the events each change records', () => {
       outbox,
       quotaRedis,
       config,
+      share,
     );
   });
 
@@ -214,6 +218,7 @@ describe('TasksService: the events each change records', () => {
       outbox,
       quotaRedis,
       config,
+      new BackgroundShare(),
     );
     locks.extend = () => Promise.resolve(false); // another writer holds the key now
     const findOne = tasks.findOne.bind(tasks);
@@ -260,6 +265,18 @@ describe('TasksService: the events each change records', () => {
     const changed = await Promise.all(users.map((user) => service.toggleAll(user, true)));
     expect(changed).toEqual([12, 12, 12]);
     expect(tasks.mostWriting).toBe(BULK_WRITES_IN_FLIGHT);
+  });
+
+  it('while the pod serves another request, bulk changes write one task at a time', async () => {
+    insertOpenTasks(userId, 12);
+    tasks.writeDelayMs = 2;
+    const served = share.serve();
+    try {
+      expect(await service.toggleAll(userId, true)).toBe(12);
+    } finally {
+      served();
+    }
+    expect(tasks.mostWriting).toBe(1);
   });
 
   it('a bulk change tells the relay of its documents only once their locks are free', async () => {

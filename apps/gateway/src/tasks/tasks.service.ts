@@ -15,7 +15,6 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEventType } from '@taskit/contracts';
 import { Types, type Model } from 'mongoose';
-import pLimit from 'p-limit';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { planPatch, type TaskPatch } from './task-changes';
@@ -27,16 +26,18 @@ import { TaskListCache } from './task-list.cache';
 import type { OutboxEntry } from '../outbox/outbox.port';
 import { newOutbox, outboxHasRoom, withEvents, withTraceContext } from './task-outbox';
 import { TaskOutboxStore } from './task-outbox.store';
+import { BackgroundShare } from '../rate-limit/background-share';
 import { TaskQuota } from './task-quota';
 import { LockLostError, LockWaitTimeoutError, TaskWriteLock } from './task-write-lock';
 
 /**
  * Bulk changes write their tasks one document per command, this many at once per pod, all bulk
- * requests together. FerretDB 1.24 keeps the PostgreSQL connection of every statement of one
- * update command until the whole command ends, so a bulkWrite of as many statements as its
- * pool has connections waits forever for one more (docs/adr/bulk-writes.md); one statement per
- * command needs at most two. Shared by every bulk request, so that with the relay's settles
- * they take a fixed share of the MongoDB pool and requests keep the rest (docs/limits.md).
+ * requests together, and one at a time while the pod serves other requests (BackgroundShare).
+ * FerretDB 1.24 keeps the PostgreSQL connection of every statement of one update command until
+ * the whole command ends, so a bulkWrite of as many statements as its pool has connections
+ * waits forever for one more (docs/adr/bulk-writes.md); one statement per command needs at
+ * most two. Shared by every bulk request, so that with the relay's settles they take a fixed
+ * share of the MongoDB pool and requests keep the rest (docs/limits.md).
  */
 export const BULK_WRITES_IN_FLIGHT = 4;
 
@@ -76,7 +77,7 @@ export class TasksService implements OnModuleInit {
   private readonly logger = new Logger(TasksService.name);
   private readonly quota: TaskQuota;
   /** The pod's bulk writes in flight, every bulk request's together. */
-  private readonly bulkWrites = pLimit(BULK_WRITES_IN_FLIGHT);
+  private readonly bulkWrites: <T>(write: () => Promise<T>) => Promise<T>;
 
   constructor(
     @InjectModel(Task.name) private readonly tasks: Model<Task>,
@@ -86,7 +87,9 @@ export class TasksService implements OnModuleInit {
     private readonly outbox: TaskOutboxStore,
     @Inject(REDIS_CLIENT) redis: RedisClient,
     config: ConfigService<GatewayEnvironment, true>,
+    share: BackgroundShare,
   ) {
+    this.bulkWrites = share.limit(BULK_WRITES_IN_FLIGHT);
     this.quota = new TaskQuota(
       redis,
       config.get('REDIS_PREFIX', { infer: true }),
