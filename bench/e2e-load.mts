@@ -4,13 +4,14 @@
  * `pollMs` for the worker's points of those tasks. Lag = time the point was first seen in a
  * query answer − time the 201 arrived. JSON job on stdin, JSON result on the last stdout line.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import {
   TASK_EVENTS_MEASUREMENT,
   TaskEventFields,
   TaskEventTags,
 } from '../libs/contracts/src/index.ts';
 import { influxQuery } from '../libs/testing/src/influx.ts';
+import { send } from './lib/http.mts';
 import { readStdin } from './lib/processes.mts';
 import { nowMs, percentile, sleep } from './lib/stats.mts';
 
@@ -52,7 +53,6 @@ interface Pending {
 }
 
 const job = JSON.parse(await readStdin()) as E2eJob;
-const target = new URL(job.url);
 const agent = new Agent({ keepAlive: true, maxSockets: job.maxInflight });
 
 const inflight = new Map<number, number>(); // request number → sent at
@@ -92,31 +92,19 @@ function createTask(n: number): void {
       lags.push(early - at);
     } else pending.set(id, { sentAt, createdAt: at });
   };
-  const req = request(
-    {
-      host: target.hostname,
-      port: target.port,
-      path: '/api/tasks',
-      method: 'POST',
-      agent,
-      headers: {
-        cookie: user.cookie,
-        'x-csrf-token': user.csrf,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      },
-      timeout: 30_000,
+  send(agent, job.url, {
+    method: 'POST',
+    path: '/api/tasks',
+    headers: {
+      cookie: user.cookie,
+      'x-csrf-token': user.csrf,
+      'content-type': 'application/json',
     },
-    (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => done(res.statusCode ?? 0, text));
-    },
+    body,
+  }).then(
+    ({ status, text }) => done(status, text),
+    () => done(0, ''),
   );
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', () => done(0, ''));
-  req.end(body);
 }
 
 /** Sends what the schedule says is due: request k leaves at start + k / rate. */

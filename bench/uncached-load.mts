@@ -4,9 +4,10 @@
  * version in Redis (what a write does), so every GET misses the cache and reads MongoDB. Only
  * the GET is timed. JSON job on stdin, a LoadResult as the last stdout line.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { createClient } from 'redis';
 import type { LoadResult } from './load.mts';
+import { send } from './lib/http.mts';
 import { readStdin } from './lib/processes.mts';
 import { mean, nowMs, percentile } from './lib/stats.mts';
 
@@ -25,21 +26,6 @@ const agent = new Agent({ keepAlive: true, maxSockets: job.connections });
 const redis = createClient({ url: job.redisUrl });
 await redis.connect();
 
-function get(cookie: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${job.url}${job.path}`, { agent, headers: { cookie }, timeout: 30_000 });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 const latencies: number[] = [];
 const statusCodes: Record<string, number> = {};
 let errors = 0;
@@ -56,7 +42,10 @@ async function loop(index: number): Promise<void> {
     await redis.incr(user.versionKey);
     const sent = nowMs();
     try {
-      const { status, body } = await get(user.cookie);
+      const { status, text: body } = await send(agent, job.url, {
+        path: job.path,
+        headers: { cookie: user.cookie },
+      });
       latencies.push(nowMs() - sent);
       statusCodes[status] = (statusCodes[status] ?? 0) + 1;
       if (status === 200 && n % 10 === 0) {

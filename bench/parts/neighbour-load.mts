@@ -4,8 +4,9 @@
  * or one `abuser` account working at every limit at once. Both tally the task events their
  * successful requests made, for the pipeline check.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { REQUEST_BODY_MAX_BYTES } from '../../libs/contracts/src/http-limits.ts';
+import { send, type HttpRequest } from '../lib/http.mts';
 import { readStdin } from '../lib/processes.mts';
 import { nowMs, percentile, sleep } from '../lib/stats.mts';
 
@@ -57,45 +58,12 @@ export interface NeighbourResult {
   first_second_cpu_ms: number;
 }
 
-/**
- * node:http with keep-alive rather than fetch: the load processes share the machine's cores
- * with the servers they measure, and fetch cost the abuser's process about 2 ms of CPU per
- * request, a fifth of a core at its rate.
- */
+/** The load's connections to the gateway (bench/lib/http.mts: not fetch). */
 const agent = new Agent({ keepAlive: true });
 
-function send(
-  url: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; text: string }> {
-  const target = new URL(url);
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path,
-        method,
-        agent,
-        headers:
-          body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
-        timeout: 30_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', () => resolve({ status: 0, text: '' }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, text: '' }));
-    req.end(body);
-  });
+/** A request's status and body; 0 and no body when it failed on the socket or timed out. */
+function answerOf(url: string, request: HttpRequest): Promise<{ status: number; text: string }> {
+  return send(agent, url, request).catch(() => ({ status: 0, text: '' }));
 }
 
 /** One byte beyond the gateway's body limit. */
@@ -143,7 +111,7 @@ class Tally {
     if (method !== 'GET') headers['x-csrf-token'] = user.csrf;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const started = nowMs();
-    const answer = await send(url, method, path, headers, body);
+    const answer = await answerOf(url, { method, path, headers, body });
     const status = answer.status;
     let json: Record<string, unknown> | undefined;
     if (status >= 200 && status < 300 && answer.text) {
@@ -299,13 +267,12 @@ const job = JSON.parse(await readStdin()) as NeighbourJob;
 // share the measured window's CPU with the servers.
 for (let i = 0; i < 50; i++) {
   const method = i % 2 === 0 ? 'GET' : 'POST';
-  await send(
-    job.url,
+  await answerOf(job.url, {
     method,
-    '/health/live',
-    method === 'POST' ? { 'content-type': 'application/json' } : {},
-    method === 'POST' ? '{}' : undefined,
-  );
+    path: '/health/live',
+    headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+    body: method === 'POST' ? '{}' : undefined,
+  });
 }
 await sleep(Math.max(0, job.startAt - Date.now()));
 const tally = new Tally();
