@@ -143,8 +143,9 @@ async function withCpu<T>(
   const result = await running;
   const [after, machineAfter, processesAfter] = [serviceMs(), machineCpuMs(), cpuByProcess()];
   const first = await firstSecond;
-  const cpu: Record<string, number> = {};
-  for (const name of Object.keys(after)) cpu[name] = round(after[name] - before[name]);
+  const servicesSince = (to: typeof before): Record<string, number> =>
+    Object.fromEntries(Object.keys(before).map((name) => [name, round(to[name] - before[name])]));
+  const cpu = servicesSince(after);
   const busyShare = (from: typeof machineBefore, to: typeof machineBefore) =>
     round((to.busy - from.busy) / (to.total - from.total), 2);
   cpu.machine_busy_share = busyShare(machineBefore, machineAfter);
@@ -154,9 +155,7 @@ async function withCpu<T>(
       ...cpu,
       busiest_ms: busiestCommands(processesBefore, processesAfter),
       first_second: {
-        ...Object.fromEntries(
-          Object.keys(before).map((name) => [name, round(first.services[name] - before[name])]),
-        ),
+        ...servicesSince(first.services),
         machine_busy_share: busyShare(machineBefore, first.machine),
         busiest_ms: busiestCommands(processesBefore, first.processes),
       },

@@ -19,31 +19,39 @@ function gatedWork() {
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Releases the gated work, round after round, until `total` have started and all finished. */
+async function finish(total: number, ...gates: ReturnType<typeof gatedWork>[]): Promise<void> {
+  const sum = (pick: (state: ReturnType<typeof gatedWork>['state']) => number) =>
+    gates.reduce((n, gate) => n + pick(gate.state), 0);
+  while (sum((state) => state.started) < total || sum((state) => state.running) > 0) {
+    gates.forEach((gate) => gate.releaseAll());
+    await settled();
+  }
+}
+
 describe('BackgroundShare', () => {
   it('runs `whenIdle` at a time while no request is being served', async () => {
     const share = new BackgroundShare();
     const limit = share.limit(4);
-    const { state, work, releaseAll } = gatedWork();
-    const all = Array.from({ length: 10 }, () => limit(work));
+    const gate = gatedWork();
+    const all = Array.from({ length: 10 }, () => limit(gate.work));
     await settled();
-    expect(state.running).toBe(4);
-    while (state.started < 10 || state.running > 0) {
-      releaseAll();
-      await settled();
-    }
+    expect(gate.state.running).toBe(4);
+    await finish(10, gate);
     await Promise.all(all);
-    expect(state.most).toBe(4);
+    expect(gate.state.most).toBe(4);
   });
 
   it('runs one at a time while a request is being served, and widens once it has ended', async () => {
     const share = new BackgroundShare();
     const limit = share.limit(4);
     const end = share.serve();
-    const { state, work, releaseAll } = gatedWork();
-    const all = Array.from({ length: 6 }, () => limit(work));
+    const gate = gatedWork();
+    const { state } = gate;
+    const all = Array.from({ length: 6 }, () => limit(gate.work));
     await settled();
     expect(state.running).toBe(1);
-    releaseAll();
+    gate.releaseAll();
     await settled();
     expect(state.running).toBe(1);
     expect(state.started).toBe(2);
@@ -52,10 +60,7 @@ describe('BackgroundShare', () => {
     end(); // a second call changes nothing
     await settled();
     expect(state.running).toBe(4);
-    while (state.started < 6 || state.running > 0) {
-      releaseAll();
-      await settled();
-    }
+    await finish(6, gate);
     await Promise.all(all);
   });
 
@@ -78,11 +83,7 @@ describe('BackgroundShare', () => {
     ends[1]();
     await settled();
     expect([a.state.running, b.state.running]).toEqual([3, 2]);
-    while (a.state.started + b.state.started < 8 || a.state.running + b.state.running > 0) {
-      a.releaseAll();
-      b.releaseAll();
-      await settled();
-    }
+    await finish(8, a, b);
     await Promise.all(all);
   });
 

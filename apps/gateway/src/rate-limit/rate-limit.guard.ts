@@ -56,11 +56,12 @@ export class RateLimitGuard implements CanActivate {
     if (context.getType() !== 'http' || !this.isApi(context.getClass())) return true;
     const request = context.switchToHttp().getRequest<Request>();
     const userId = request.session?.user?.id;
-    const bulk = this.reflector.get<boolean | undefined>(BULK_OPERATION, context.getHandler());
+    const bulk =
+      this.reflector.get<boolean | undefined>(BULK_OPERATION, context.getHandler()) === true;
     const decision = await this.limits.consume({
       clientAddress: request.ip ?? request.socket.remoteAddress ?? 'unknown',
       userId,
-      bulk: bulk === true,
+      bulk,
     });
     if (!decision.allowed) {
       this.refused.inc({ limit: decision.limit satisfies RateLimitName });
@@ -71,7 +72,7 @@ export class RateLimitGuard implements CanActivate {
       throw new TooManyRequestsException(1);
     }
     // A bulk change is background work itself; any other request narrows it while served.
-    const served = bulk === true ? undefined : this.share.serve();
+    const served = bulk ? undefined : this.share.serve();
     // Once the answer is sent or the client went away, whatever ran meanwhile; at once when the
     // client left while the budgets were checked (its 'close' came before any listener).
     onFinished(context.switchToHttp().getResponse<Response>(), () => {
