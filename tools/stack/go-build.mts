@@ -11,6 +11,7 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildOnce } from './build-lock.mts';
 import { seconds, step, withHeartbeat } from './log.mts';
 import { commandExists, run } from './process.mts';
 import { CACHE_BIN, ensureDir } from './paths.mts';
@@ -37,17 +38,39 @@ const building = new Map<string, Promise<string>>();
 
 /**
  * Builds a server from its Go module (through the Go module proxy) the first time it is
- * needed; later calls return the cached binary at once, and concurrent ones share the build.
+ * needed; later calls return the cached binary at once, and concurrent ones share the build,
+ * in this process and across processes (build-lock.mts).
  */
 export function ensureGoBinary(server: GoServer): Promise<string> {
   const target = binaryPath(server);
   if (existsSync(target)) return Promise.resolve(target);
   let build = building.get(target);
   if (build === undefined) {
-    build = buildGoBinary(server, target).finally(() => building.delete(target));
+    build = buildOrWait(server, target).finally(() => building.delete(target));
     building.set(target, build);
   }
   return build;
+}
+
+async function buildOrWait(server: GoServer, target: string): Promise<string> {
+  let heartbeat: NodeJS.Timeout | undefined;
+  try {
+    return await buildOnce(
+      target,
+      () => buildGoBinary(server, target),
+      (pid) => {
+        const started = Date.now();
+        step(`${server.name}: another taskit command (pid ${pid}) is building it; waiting`);
+        clearInterval(heartbeat);
+        heartbeat = setInterval(
+          () => step(`${server.name}: still waiting for pid ${pid} (${seconds(started)})`),
+          15_000,
+        );
+      },
+    );
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 async function buildGoBinary(server: GoServer, target: string): Promise<string> {
