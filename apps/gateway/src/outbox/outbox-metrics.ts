@@ -25,6 +25,8 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
   readonly publishLag: Histogram;
   readonly backlog: Gauge;
   readonly oldestPendingAge: Gauge;
+  /** The relay's documents published and not yet settled, read at scrape time. */
+  private settling: () => number = () => 0;
   /** When the backlog was last measured (ms since the epoch). */
   private readonly measured: { at?: number } = {};
   private timer?: NodeJS.Timeout;
@@ -71,6 +73,15 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
       help: 'Age of the oldest task event still waiting in the outbox (0 when empty)',
       registers: [registry],
     });
+    const settling = () => this.settling();
+    new Gauge({
+      name: 'taskit_outbox_settling_documents',
+      help: "Documents whose events RabbitMQ confirmed, waiting to be removed from the outbox; at the relay's bound (maxSettling), publishing waits",
+      registers: [registry],
+      collect() {
+        this.set(settling());
+      },
+    });
     const measured = this.measured;
     new Gauge({
       name: 'taskit_outbox_backlog_measurement_age_seconds',
@@ -80,6 +91,11 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
         this.set(measured.at === undefined ? -1 : (Date.now() - measured.at) / 1000);
       },
     });
+  }
+
+  /** The relay tells where its settle queue's size is read. */
+  countSettling(size: () => number): void {
+    this.settling = size;
   }
 
   onApplicationBootstrap(): void {

@@ -112,6 +112,12 @@ function counter(registry: Registry, name: string, labels?: Record<string, strin
     .reduce((sum, v) => sum + v.value, 0);
 }
 
+/** A gauge as a scrape reads it (its collect callback runs). */
+async function gauge(registry: Registry, name: string): Promise<number | undefined> {
+  const { values } = await registry.getSingleMetric(name)!.get();
+  return values[0]?.value;
+}
+
 const until = async (condition: () => boolean) => {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(condition()).toBe(true);
@@ -244,9 +250,11 @@ describe('OutboxRelay', () => {
     await until(() => publisher.published.length === 2);
     await new Promise((r) => setTimeout(r, 30));
     expect(publisher.published).toEqual(['t1', 't2']);
+    expect(await gauge(registry, 'taskit_outbox_settling_documents')).toBe(2);
     release();
     await until(() => store.documents.size === 0);
     expect(publisher.published).toEqual(['t1', 't2', 't3']);
+    expect(await gauge(registry, 'taskit_outbox_settling_documents')).toBe(0);
   });
 
   it('fast path and sweep together settle at most SETTLE_CONCURRENCY documents at once', async () => {

@@ -36,8 +36,10 @@ export interface OutboxRelayOptions {
   maxQueued: number;
   /**
    * How far the fast path's publishes may run ahead of its settles, in documents published and
-   * not yet settled. Settles hold locks and MongoDB connections; this bound keeps them well
-   * inside the grace, after which another pod's sweep would publish the events again.
+   * not yet settled. Past the bound, publishing waits: the bound keeps the settles inside the
+   * grace, after which another pod's sweep would publish the events again (a duplicate the
+   * consumers absorb, but broker work wasted). Too low a bound makes every event wait for
+   * settles that fell behind for a moment (docs/event-pipeline.md).
    */
   maxSettling: number;
   /**
@@ -57,7 +59,9 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   sweepGraceMs: 5_000,
   leaseMs: 30_000,
   maxQueued: 10_000,
-  maxSettling: 200,
+  // About 2.5 s of settling at the 200 documents/s eight settles manage on the local stack:
+  // half the grace. 200 held every event back for seconds whenever settles lagged.
+  maxSettling: 500,
   readyPollMs: 100,
   minBackoffMs: 250,
   maxBackoffMs: 5_000,
@@ -107,7 +111,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly metrics: OutboxMetrics,
     private readonly leases: OutboxLeases,
     @Inject(OUTBOX_RELAY_OPTIONS) private readonly options: OutboxRelayOptions,
-  ) {}
+  ) {
+    metrics.countSettling(() => this.settles.size);
+  }
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.store.onStored((document) => this.enqueue(document));
