@@ -6,12 +6,43 @@
 import type { IsolatedStack } from '../../libs/testing/src/isolated-stack.ts';
 import type { RunningProcess } from '../../libs/testing/src/running-process.ts';
 import type { E2eJob, E2eResult } from '../e2e-load.mts';
-import { histogramQuantiles } from '../lib/metrics.mts';
+import { histogramQuantiles, metricValues } from '../lib/metrics.mts';
 import { runScript } from '../lib/processes.mts';
 import { createBenchStack, startAnalytics, startGateway } from '../lib/services.mts';
 import { CONFIG, progress } from '../lib/settings.mts';
 import { round } from '../lib/stats.mts';
 import { registerUsers, type BenchUser } from '../lib/users.mts';
+
+/** The relay's `maxSettling` (apps/gateway/src/outbox/outbox-relay.ts): at it, publishes wait. */
+const RELAY_MAX_SETTLING = 500;
+const SETTLING_SAMPLE_MS = 250;
+
+/**
+ * Samples the gateway's settle queue through a phase (`taskit_outbox_settling_documents`): its
+ * peak, and how long it stood at the relay's bound, where every event's publish waited for
+ * settles (docs/performance.md, The end-to-end tail).
+ */
+function sampleSettling(metricsUrl: string): () => Promise<{ max: number; at_bound_s: number }> {
+  let max = 0;
+  let atBound = 0;
+  let stopped = false;
+  const sampling = (async () => {
+    while (!stopped) {
+      // A scrape that fails or times out is a missing sample, not a failed run.
+      const [size] = await metricValues(metricsUrl, 'taskit_outbox_settling_documents').catch(
+        () => [Number.NaN],
+      );
+      if (Number.isFinite(size)) max = Math.max(max, size);
+      if (size >= RELAY_MAX_SETTLING - 8) atBound += SETTLING_SAMPLE_MS; // 8 settles at a time
+      await new Promise((resolve) => setTimeout(resolve, SETTLING_SAMPLE_MS));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await sampling;
+    return { max, at_bound_s: atBound / 1000 };
+  };
+}
 
 async function e2ePhase(
   gateway: RunningProcess,
@@ -36,7 +67,9 @@ async function e2ePhase(
     pollMs: c.pollMs,
     drainTimeoutS: c.drainTimeoutS,
   };
+  const settled = sampleSettling(`${gateway.url}/metrics`);
   const result = await runScript<E2eResult>('e2e-load', 'e2e-load.mts', job);
+  const settling = await settled();
   // Where the events waited: until the broker confirmed them (the gateway's relay), and until
   // their point was written (the worker's, which includes the first), both from occurredAt.
   const quantiles = [0.5, 0.9, 0.99];
@@ -53,6 +86,9 @@ async function e2ePhase(
     ),
   };
   progress(`  e2e hops from occurredAt (s): ${JSON.stringify(hops)}`);
+  progress(
+    `  e2e settle queue: peak ${settling.max} documents, ${settling.at_bound_s} s at the relay's bound (${RELAY_MAX_SETTLING})`,
+  );
   progress(
     `  e2e: ${result.created} created (${round(result.achieved_rate_per_s)}/s), lag p50 ${round(result.lag_p50_ms)} ms, ` +
       `p99 ${round(result.lag_p99_ms)} ms, unseen ${result.unseen}`,
@@ -74,6 +110,7 @@ async function e2ePhase(
     poll_query_p50_ms: round(result.poll_query_p50_ms),
     status_codes: result.status_codes,
     hops_from_occurred_at_s: hops,
+    settling_documents: settling,
   };
 }
 
