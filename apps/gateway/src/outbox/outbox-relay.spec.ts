@@ -172,6 +172,14 @@ describe('deliver', () => {
   });
 });
 
+/**
+ * For tests of a sweep beside the fast path. A grace of 0 would expire the fast path's own
+ * entries whenever the clock ticked between store and drain (such tests then failed or hung
+ * now and then); the fake store's sweep query ignores the grace, so the sweep still finds
+ * every document that is not on the fast path.
+ */
+const SWEEP_BESIDE_FAST_PATH = { sweepIntervalMs: 60_000, sweepGraceMs: 10_000 };
+
 describe('OutboxRelay', () => {
   let store: FakeStore;
   let publisher: FakePublisher;
@@ -260,7 +268,7 @@ describe('OutboxRelay', () => {
   it('fast path and sweep together settle at most SETTLE_CONCURRENCY documents at once', async () => {
     let release = () => undefined as void;
     store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
-    start({ sweepIntervalMs: 60_000, sweepGraceMs: 0 });
+    start(SWEEP_BESIDE_FAST_PATH);
     for (let i = 0; i < SETTLE_CONCURRENCY; i++)
       store.store(`busy${i}`, [event(`b${i}`, `busy${i}`)]);
     await until(() => store.settling === SETTLE_CONCURRENCY);
@@ -322,10 +330,7 @@ describe('OutboxRelay', () => {
   it('sweep: leaves a document the fast path is still delivering (no republish)', async () => {
     let confirm = () => undefined as void;
     publisher.confirmsHeld = new Promise<void>((resolve) => (confirm = resolve));
-    // A grace of 0 would also expire the fast path's own entry whenever the clock ticked between
-    // store and drain (the test then waited forever); the fake store's sweep query ignores the
-    // grace, so the sweep still finds the document here.
-    start({ sweepIntervalMs: 60_000, sweepGraceMs: 10_000 });
+    start(SWEEP_BESIDE_FAST_PATH);
     store.store('t1', [event('a')]);
     await until(() => publisher.published.length === 1);
     await relay.sweep();
