@@ -13,8 +13,6 @@ import { CONFIG, progress } from '../lib/settings.mts';
 import { round } from '../lib/stats.mts';
 import { registerUsers, type BenchUser } from '../lib/users.mts';
 
-/** The relay's `maxSettling` (apps/gateway/src/outbox/outbox-relay.ts): at it, publishes wait. */
-const RELAY_MAX_SETTLING = 500;
 const SETTLING_SAMPLE_MS = 250;
 
 /**
@@ -22,7 +20,10 @@ const SETTLING_SAMPLE_MS = 250;
  * peak, and how long it stood at the relay's bound, where every event's publish waited for
  * settles (docs/performance.md, The end-to-end tail).
  */
-function sampleSettling(metricsUrl: string): () => Promise<{ max: number; at_bound_s: number }> {
+function sampleSettling(
+  metricsUrl: string,
+  bound: number,
+): () => Promise<{ max: number; at_bound_s: number }> {
   let max = 0;
   let atBound = 0;
   let stopped = false;
@@ -33,7 +34,7 @@ function sampleSettling(metricsUrl: string): () => Promise<{ max: number; at_bou
         () => [Number.NaN],
       );
       if (Number.isFinite(size)) max = Math.max(max, size);
-      if (size >= RELAY_MAX_SETTLING - 8) atBound += SETTLING_SAMPLE_MS; // 8 settles at a time
+      if (size >= bound - 8) atBound += SETTLING_SAMPLE_MS; // 8 settles at a time
       await new Promise((resolve) => setTimeout(resolve, SETTLING_SAMPLE_MS));
     }
   })();
@@ -67,7 +68,9 @@ async function e2ePhase(
     pollMs: c.pollMs,
     drainTimeoutS: c.drainTimeoutS,
   };
-  const settled = sampleSettling(`${gateway.url}/metrics`);
+  const metricsUrl = `${gateway.url}/metrics`;
+  const [bound] = await metricValues(metricsUrl, 'taskit_outbox_settling_documents_limit');
+  const settled = sampleSettling(metricsUrl, bound);
   const result = await runScript<E2eResult>('e2e-load', 'e2e-load.mts', job);
   const settling = await settled();
   // Where the events waited: until the broker confirmed them (the gateway's relay), and until
@@ -87,7 +90,7 @@ async function e2ePhase(
   };
   progress(`  e2e hops from occurredAt (s): ${JSON.stringify(hops)}`);
   progress(
-    `  e2e settle queue: peak ${settling.max} documents, ${settling.at_bound_s} s at the relay's bound (${RELAY_MAX_SETTLING})`,
+    `  e2e settle queue: peak ${settling.max} documents, ${settling.at_bound_s} s at the relay's bound (${bound})`,
   );
   progress(
     `  e2e: ${result.created} created (${round(result.achieved_rate_per_s)}/s), lag p50 ${round(result.lag_p50_ms)} ms, ` +

@@ -27,6 +27,7 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
   readonly oldestPendingAge: Gauge;
   /** The relay's documents published and not yet settled, read at scrape time. */
   private settling: () => number = () => 0;
+  private readonly settlingLimit: Gauge;
   /** When the backlog was last measured (ms since the epoch). */
   private readonly measured: { at?: number } = {};
   private timer?: NodeJS.Timeout;
@@ -82,6 +83,11 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
         this.set(settling());
       },
     });
+    this.settlingLimit = new Gauge({
+      name: 'taskit_outbox_settling_documents_limit',
+      help: "The relay's bound on taskit_outbox_settling_documents (maxSettling)",
+      registers: [registry],
+    });
     const measured = this.measured;
     new Gauge({
       name: 'taskit_outbox_backlog_measurement_age_seconds',
@@ -93,9 +99,10 @@ export class OutboxMetrics implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  /** The relay tells where its settle queue's size is read. */
-  countSettling(size: () => number): void {
+  /** The relay tells where its settle queue's size is read, and the bound it keeps it under. */
+  countSettling(size: () => number, limit: number): void {
     this.settling = size;
+    this.settlingLimit.set(limit);
   }
 
   onApplicationBootstrap(): void {

@@ -259,6 +259,7 @@ describe('OutboxRelay', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(publisher.published).toEqual(['t1', 't2']);
     expect(await gauge(registry, 'taskit_outbox_settling_documents')).toBe(2);
+    expect(await gauge(registry, 'taskit_outbox_settling_documents_limit')).toBe(2);
     release();
     await until(() => store.documents.size === 0);
     expect(publisher.published).toEqual(['t1', 't2', 't3']);

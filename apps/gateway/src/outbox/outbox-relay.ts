@@ -112,7 +112,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly leases: OutboxLeases,
     @Inject(OUTBOX_RELAY_OPTIONS) private readonly options: OutboxRelayOptions,
   ) {
-    metrics.countSettling(() => this.settles.size);
+    metrics.countSettling(() => this.settles.size, options.maxSettling);
   }
 
   onApplicationBootstrap(): void {
