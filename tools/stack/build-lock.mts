@@ -8,6 +8,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { probeProcess } from './process.mts';
 
 /**
  * Runs `build` (which must create `target`) in one process at a time, across processes: a
@@ -82,13 +83,9 @@ function lockHolder(lock: string): Holder | undefined {
   }
 }
 
+/** Another user's process counts as running: a live build is never taken over. */
 function isRunning({ pid, started }: Holder): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive, owned by another user.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (probeProcess(pid) === 'gone') return false;
   return started === '' || startTime(pid) === started;
 }
 

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOnce } from './build-lock.mts';
-import { seconds, step, withHeartbeat } from './log.mts';
+import { heartbeat, seconds, step, withHeartbeat } from './log.mts';
 import { commandExists, run } from './process.mts';
 import { CACHE_BIN, ensureDir } from './paths.mts';
 import type { GoServer } from './versions.mts';
@@ -53,23 +53,19 @@ export function ensureGoBinary(server: GoServer): Promise<string> {
 }
 
 async function buildOrWait(server: GoServer, target: string): Promise<string> {
-  let heartbeat: NodeJS.Timeout | undefined;
+  let stopHeartbeat = () => undefined as void;
   try {
     return await buildOnce(
       target,
       () => buildGoBinary(server, target),
       (pid) => {
-        const started = Date.now();
         step(`${server.name}: another taskit command (pid ${pid}) is building it; waiting`);
-        clearInterval(heartbeat);
-        heartbeat = setInterval(
-          () => step(`${server.name}: still waiting for pid ${pid} (${seconds(started)})`),
-          15_000,
-        );
+        stopHeartbeat();
+        stopHeartbeat = heartbeat((s) => `${server.name}: still waiting for pid ${pid} (${s} s)`);
       },
     );
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeat();
   }
 }
 

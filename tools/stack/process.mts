@@ -54,13 +54,22 @@ export function logFile(name: string): string {
   return join(ensureDir(LOG_DIR), `${name}.log`);
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process with this pid exists, by signal 0. `not-permitted` (EPERM): it exists and
+ * belongs to another user.
+ */
+export function probeProcess(pid: number): 'alive' | 'gone' | 'not-permitted' {
   try {
     process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    return 'alive';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'not-permitted' : 'gone';
   }
+}
+
+/** Alive and ours to signal: a process `npm run down` can stop and should wait for. */
+function isAlive(pid: number): boolean {
+  return probeProcess(pid) === 'alive';
 }
 
 /** The pid of a process this project started and that still runs, if any. */
