@@ -61,6 +61,19 @@ describe('Redis: the task write lock', () => {
     expect(await redis.exists(ids.map((id) => lock.keyFor(id)))).toBe(0);
   });
 
+  it('runOnFree takes the free ones of thousands of locks, leaves the held ones, and frees its own', async () => {
+    const lock = lockWith({ ttlMs: 5_000, waitMs: 50 });
+    const ids = Array.from({ length: 5_000 }, (_, i) => `free-${i}`);
+    await redis.set(lock.keyFor('free-7'), 'a-settle', { PX: 5_000 });
+    const busy = await lock.runOnFree(ids, async (heldIds) => {
+      expect(heldIds).toHaveLength(4_999);
+      expect(await redis.exists(heldIds.map((id) => lock.keyFor(id)))).toBe(4_999);
+    });
+    expect(busy).toEqual(['free-7']);
+    expect(await redis.get(lock.keyFor('free-7'))).toBe('a-settle');
+    expect(await redis.exists(ids.map((id) => lock.keyFor(id)))).toBe(1);
+  });
+
   it('takes over a lease whose holder died once it expires', async () => {
     const lock = lockWith({ ttlMs: 5_000, waitMs: 1_000 });
     await redis.set(lock.keyFor('t3'), 'dead-holder', { PX: 100 });

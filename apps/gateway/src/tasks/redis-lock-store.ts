@@ -1,14 +1,17 @@
 import type { RedisClient } from '../redis/redis.module';
 import type { LockStore } from './task-write-lock';
 
-/** All or nothing: takes every key (free, or already this token's) or none. */
+/** Takes every key that is free or already this token's; answers the keys taken. */
 const ACQUIRE = `
+local taken = {}
 for i, key in ipairs(KEYS) do
   local holder = redis.call('get', key)
-  if holder and holder ~= ARGV[1] then return 0 end
+  if not holder or holder == ARGV[1] then
+    redis.call('set', key, ARGV[1], 'PX', ARGV[2])
+    taken[#taken + 1] = key
+  end
 end
-for i, key in ipairs(KEYS) do redis.call('set', key, ARGV[1], 'PX', ARGV[2]) end
-return 1`;
+return taken`;
 /** Extends every key this token holds; answers how many it still held. */
 const EXTEND = `
 local held = 0
@@ -33,12 +36,12 @@ return 1`;
 export class RedisLockStore implements LockStore {
   constructor(private readonly redis: RedisClient) {}
 
-  async acquire(keys: readonly string[], token: string, ttlMs: number): Promise<boolean> {
-    const result = await this.redis.eval(ACQUIRE, {
+  async acquire(keys: readonly string[], token: string, ttlMs: number): Promise<string[]> {
+    const taken = await this.redis.eval(ACQUIRE, {
       keys: [...keys],
       arguments: [token, String(ttlMs)],
     });
-    return result === 1;
+    return taken as string[];
   }
 
   async extend(keys: readonly string[], token: string, ttlMs: number): Promise<boolean> {

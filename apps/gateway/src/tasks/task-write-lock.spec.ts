@@ -14,13 +14,11 @@ class MemoryLockStore implements LockStore {
   /** Round trips to the store, as Redis would count them. */
   calls = 0;
 
-  acquire(keys: readonly string[], token: string, ttlMs: number): Promise<boolean> {
+  acquire(keys: readonly string[], token: string, ttlMs: number): Promise<string[]> {
     this.calls += 1;
-    if (keys.some((key) => this.live(key) && this.live(key)?.token !== token)) {
-      return Promise.resolve(false);
-    }
-    for (const key of keys) this.leases.set(key, { token, until: this.now + ttlMs });
-    return Promise.resolve(true);
+    const free = keys.filter((key) => !this.live(key) || this.live(key)?.token === token);
+    for (const key of free) this.leases.set(key, { token, until: this.now + ttlMs });
+    return Promise.resolve(free);
   }
 
   extend(keys: readonly string[], token: string, ttlMs: number): Promise<boolean> {
@@ -108,6 +106,31 @@ describe('TaskWriteLock', () => {
       LockWaitTimeoutError,
     );
     expect(store.leases.has('p:task-lock:a')).toBe(false);
+  });
+
+  it('runOnFree: works on the tasks whose locks are free, answers the others and frees what it took', async () => {
+    await store.acquire(['p:task-lock:b'], 'someone', 10_000);
+    let worked: string[] = [];
+    const busy = await lock.runOnFree(['a', 'b', 'c'], (heldIds) => {
+      worked = heldIds;
+      expect(store.leases.get('p:task-lock:a')?.token).not.toBe('someone');
+      return Promise.resolve();
+    });
+    expect(worked).toEqual(['a', 'c']);
+    expect(busy).toEqual(['b']);
+    expect([...store.leases.keys()]).toEqual(['p:task-lock:b']);
+  });
+
+  it('runOnFree: takes and frees thousands of locks in one round trip each', async () => {
+    const ids = Array.from({ length: 5_000 }, (_, i) => `t${i}`);
+    const busy = await lock.runOnFree(ids, (heldIds) => {
+      expect(heldIds).toHaveLength(5_000);
+      expect(store.leases.size).toBe(5_000);
+      return Promise.resolve();
+    });
+    expect(busy).toEqual([]);
+    expect(store.leases.size).toBe(0);
+    expect(store.calls).toBe(2);
   });
 
   it('takes and frees thousands of locks in one round trip each', async () => {

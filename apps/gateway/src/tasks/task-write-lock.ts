@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
  * the number of keys; Redis in the gateway (redis-lock-store.ts).
  */
 export interface LockStore {
-  /** Takes every key for `token`, or none when someone else holds any of them. */
-  acquire(keys: readonly string[], token: string, ttlMs: number): Promise<boolean>;
+  /** Takes for `token` every key that is free or already its own; answers the keys it holds. */
+  acquire(keys: readonly string[], token: string, ttlMs: number): Promise<string[]>;
   /** Extends the leases; false unless `token` still held every key. */
   extend(keys: readonly string[], token: string, ttlMs: number): Promise<boolean>;
   /** Frees the keys `token` still holds. */
@@ -58,13 +58,50 @@ export class TaskWriteLock {
   }
 
   /**
-   * Runs `work` holding the locks of all `taskIds`, taken together in one step (all or none,
-   * so two bulk writers never deadlock) and renewed from the moment they are held.
+   * Runs `work` holding the locks of all `taskIds`, renewed from the moment they are held. The
+   * keys are taken together or not at all: a partial take is given back before waiting, so a
+   * writer never waits while it holds a lock and two writers never deadlock.
    */
   async run<T>(taskIds: readonly string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
     const keys = [...new Set(taskIds)].map((id) => this.keyFor(id));
     const token = randomUUID();
-    await this.acquire(keys, token);
+    await this.acquireAll(keys, token);
+    return this.hold(keys, token, work);
+  }
+
+  /**
+   * Runs `work` on those of `taskIds` whose locks are free now, holding them, and answers the
+   * others, held by another writer. A writer of many tasks (a bulk change) takes them this way,
+   * round by round: all at once it would wait for a moment when none of them is being written,
+   * and after a bulk change the relay settles its documents one by one, each under its lock,
+   * for seconds. When it could take none, it answers after a short pause, so that a caller
+   * trying again at once does not spin.
+   */
+  async runOnFree(
+    taskIds: readonly string[],
+    work: (heldIds: string[], held: AbortSignal) => Promise<void>,
+  ): Promise<string[]> {
+    const ids = [...new Set(taskIds)];
+    const token = randomUUID();
+    const taken = new Set(
+      await this.store.acquire(
+        ids.map((id) => this.keyFor(id)),
+        token,
+        this.options.ttlMs,
+      ),
+    );
+    const heldIds = ids.filter((id) => taken.has(this.keyFor(id)));
+    const busy = ids.filter((id) => !taken.has(this.keyFor(id)));
+    if (heldIds.length === 0) await this.pause();
+    else await this.hold([...taken], token, (held) => work(heldIds, held));
+    return busy;
+  }
+
+  private async hold<T>(
+    keys: string[],
+    token: string,
+    work: (held: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const lost = new AbortController();
     const renewal = setInterval(() => {
       this.store.extend(keys, token, this.options.ttlMs).then(
@@ -81,16 +118,23 @@ export class TaskWriteLock {
     }
   }
 
-  private async acquire(keys: string[], token: string): Promise<void> {
+  private async acquireAll(keys: string[], token: string): Promise<void> {
     const deadline = Date.now() + this.options.waitMs;
-    while (!(await this.store.acquire(keys, token, this.options.ttlMs))) {
+    for (;;) {
+      const taken = await this.store.acquire(keys, token, this.options.ttlMs);
+      if (taken.length === keys.length) return;
+      if (taken.length > 0) await this.store.release(taken, token);
       if (Date.now() >= deadline) {
         throw new LockWaitTimeoutError('The task is being changed by another request');
       }
-      // Jitter keeps waiters of one task from retrying in lockstep.
-      await new Promise((resolve) =>
-        setTimeout(resolve, this.options.retryMs * (1 + Math.random())),
-      );
+      await this.pause();
     }
+  }
+
+  /** Jitter keeps waiters of one task from retrying in lockstep. */
+  private pause(): Promise<void> {
+    return new Promise((resolve) =>
+      setTimeout(resolve, this.options.retryMs * (1 + Math.random())),
+    );
   }
 }

@@ -232,12 +232,14 @@ export class TasksService implements OnModuleInit {
   }
 
   /**
-   * Changes every task matching `precondition`, holding all their locks (taken in one round
-   * trip). Each task's change and its event are one single-document write whose filter repeats
-   * the precondition, so a task changed in between is skipped rather than given an event for a
-   * change that did not happen; a task whose outbox is full is skipped too (the next bulk
-   * request takes it). Past the deadline it stops and answers 503: every task it wrote carries
-   * its event, the rest are untouched, and repeating the request finishes the job.
+   * Changes every task matching `precondition`, each under its lock. The locks are taken round
+   * by round, those that are free (one round trip each), so that the relay's settles of an
+   * earlier change, which hold a few of them at any moment, never make the request wait for
+   * all of them at once. Each task's change and its event are one single-document write whose
+   * filter repeats the precondition, so a task changed in between is skipped rather than given
+   * an event for a change that did not happen; a task whose outbox is full is skipped too (the
+   * next bulk request takes it). Past the deadline it stops and answers 503: every task it
+   * wrote carries its event, the rest are untouched, and repeating the request finishes the job.
    */
   private async changeEach(
     userId: string,
@@ -249,65 +251,68 @@ export class TasksService implements OnModuleInit {
     ) => { event: OutboxEntry; update: Record<string, unknown> },
   ): Promise<number> {
     const started = Date.now();
+    const pastDeadline = () => Date.now() - started > BULK_DEADLINE_MS;
     const filter = { ...this.live(userId), ...precondition, ...outboxHasRoom() };
     const affected = await this.tasks.find(filter, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>();
     if (affected.length === 0) return 0;
-    const ids = affected.map(({ _id }) => _id);
+    let remaining = affected.map(({ _id }) => _id.toHexString());
+    let issued = 0;
     let changed = 0;
-    let next = 0;
-    let expired = false;
-    const written: [Types.ObjectId, OutboxEntry][] = [];
     try {
-      await this.locked(
-        ids.map((id) => id.toHexString()),
-        async (held) => {
-          const writeNext = async (): Promise<void> => {
-            while (next < ids.length) {
-              if (Date.now() - started > BULK_DEADLINE_MS) {
-                expired = true;
-                return;
-              }
-              const traced = next < BULK_TRACED_EVENTS;
-              const _id = ids[next++];
-              const { event, update } = change(_id, new Date(), traced);
-              held.throwIfAborted();
-              // Through the driver and untraced: filter and update are already in the stored
-              // shape (no casting per task), and thousands of identical write spans would say
-              // less than the request's span with its counts (below).
-              const result = await this.bulkWrites(() =>
-                context.with(suppressTracing(context.active()), () =>
-                  this.tasks.collection.updateOne({ ...filter, _id }, update),
-                ),
+      while (remaining.length > 0 && !pastDeadline()) {
+        const written: [Types.ObjectId, OutboxEntry][] = [];
+        let unwritten: string[] = [];
+        try {
+          const busy = await this.conflictOnLostLock(() =>
+            this.lock.runOnFree(remaining, async (heldIds, held) => {
+              let next = 0;
+              const writeNext = async (): Promise<void> => {
+                while (next < heldIds.length && !pastDeadline()) {
+                  const _id = new Types.ObjectId(heldIds[next++]);
+                  const { event, update } = change(_id, new Date(), issued++ < BULK_TRACED_EVENTS);
+                  held.throwIfAborted();
+                  // Through the driver and untraced: filter and update are already in the
+                  // stored shape (no casting per task), and thousands of identical write spans
+                  // would say less than the request's span with its counts (below).
+                  const result = await this.bulkWrites(() =>
+                    context.with(suppressTracing(context.active()), () =>
+                      this.tasks.collection.updateOne({ ...filter, _id }, update),
+                    ),
+                  );
+                  if (result.modifiedCount === 1) {
+                    changed += 1;
+                    written.push([_id, event]);
+                  }
+                }
+              };
+              // Up to BULK_WRITES_IN_FLIGHT writers, each waiting for the pod's shared bound;
+              // every write in flight ends before the locks are freed, also when one failed.
+              const writers = await Promise.allSettled(
+                Array.from({ length: Math.min(BULK_WRITES_IN_FLIGHT, heldIds.length) }, writeNext),
               );
-              if (result.modifiedCount === 1) {
-                changed += 1;
-                written.push([_id, event]);
-              }
-            }
-          };
-          // Up to BULK_WRITES_IN_FLIGHT writers, each waiting for the pod's shared bound; every
-          // write in flight ends before the locks are freed, also when one failed.
-          const writers = await Promise.allSettled(
-            Array.from({ length: Math.min(BULK_WRITES_IN_FLIGHT, ids.length) }, writeNext),
+              unwritten = heldIds.slice(next);
+              const failed = writers.find((writer) => writer.status === 'rejected');
+              if (failed) throw failed.reason;
+            }),
           );
-          const failed = writers.find((writer) => writer.status === 'rejected');
-          if (failed) throw failed.reason;
-        },
-      );
+          remaining = [...busy, ...unwritten];
+        } finally {
+          // The relay settles each document under its task's lock, and until here this round
+          // held them: told earlier, every settle would wait out the round and give up.
+          for (const [id, event] of written) this.outbox.stored(id, [event]);
+        }
+      }
     } finally {
-      // The relay settles each document under its task's lock, and until here this request
-      // held them all: told earlier, every settle would wait out the bulk change and give up.
-      for (const [id, event] of written) this.outbox.stored(id, [event]);
       trace.getActiveSpan()?.setAttributes({
-        'taskit.bulk.matched': ids.length,
+        'taskit.bulk.matched': affected.length,
         'taskit.bulk.changed': changed,
       });
       // Also after a failure part-way: some tasks may have changed.
       await this.cache.invalidateAfterWrite(userId);
     }
-    if (expired) {
+    if (remaining.length > 0) {
       throw new ServiceUnavailableException(
-        `Changed ${changed} of ${ids.length} tasks before the deadline; repeat the request to finish`,
+        `Changed ${changed} of ${affected.length} tasks before the deadline; repeat the request to finish`,
       );
     }
     return changed;
@@ -320,12 +325,20 @@ export class TasksService implements OnModuleInit {
     if (await this.tasks.exists(this.live(userId, taskId))) throw new OutboxFullException();
   }
 
-  /** The tasks' locks around `work`; a wait that outlasts another writer, or a lost lease, is a 409. */
-  private async locked<T>(taskIds: string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
+  /** The task's lock around `work`. */
+  private locked<T>(taskIds: string[], work: (held: AbortSignal) => Promise<T>): Promise<T> {
+    return this.conflictOnLostLock(() => this.lock.run(taskIds, work));
+  }
+
+  /**
+   * A lock wait that outlasted another writer, or a lease lost before a write, is a 409: the
+   * client may retry (a single change wrote nothing; a bulk change keeps what it wrote, each
+   * task with its event, and its repetition finishes the job).
+   */
+  private async conflictOnLostLock<T>(locked: () => Promise<T>): Promise<T> {
     try {
-      return await this.lock.run(taskIds, work);
+      return await locked();
     } catch (error) {
-      // Nothing was written in either case: the client may simply retry.
       if (error instanceof LockWaitTimeoutError || error instanceof LockLostError) {
         throw new ConflictException(`${error.message}; try again`);
       }
