@@ -1,5 +1,5 @@
 /**
- * The local stack: `up`, `down`, `services`, `status` and `test` (npm scripts call these).
+ * The local stack: `up`, `down`, `services`, `status`, `test` and `doctor` (npm scripts call these).
  * Backing services already listening are reused; whatever this starts is recorded by pid
  * under .run/pids, so that `down` and the end of a test run stop exactly that.
  */

@@ -1,5 +1,5 @@
 /**
- * The README's picture of a trace (README, "Tracing"): makes one task change through the
+ * The README's picture of a trace (docs/tracing.md): makes one task change through the
  * gateway's API, takes its trace from Jaeger's query API and draws it as a waterfall (HTML
  * and SVG, screenshot by Debian's Chromium through playwright-core). Jaeger built from its Go
  * module serves a placeholder UI, hence this drawing.

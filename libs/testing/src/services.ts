@@ -17,7 +17,7 @@ export interface Launch {
 /** The variables a child gets from us besides its own: PATH, HOME and the run's OTEL_*. */
 export function childEnvironment(env: Record<string, string>): Record<string, string> {
   // OTEL_* of the run pass through: `OTEL_EXPORTER_OTLP_ENDPOINT=… npm run bench` measures
-  // tracing's cost (README, "Tracing").
+  // tracing's cost (docs/tracing.md).
   const tracing = Object.entries(process.env).filter(
     (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
   );

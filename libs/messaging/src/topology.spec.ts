@@ -1,5 +1,4 @@
-// The shared topology (libs/messaging/src/topology.ts) against the committed definitions file;
-// the spec lives here because the apps' builds compile libs/*/src, spec files included.
+// The topology in code against the committed definitions file.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -16,18 +15,9 @@ import {
   definitionsFileText,
   TASKIT_TOPOLOGY,
   toDefinitions,
-} from '@taskit/messaging';
+} from './topology.ts';
 
-const definitionsPath = join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  'deploy',
-  'rabbitmq',
-  'definitions.json',
-);
+const definitionsPath = join(__dirname, '..', '..', '..', 'deploy', 'rabbitmq', 'definitions.json');
 
 describe('RabbitMQ topology', () => {
   it('is what deploy/rabbitmq/definitions.json holds (regenerate: tools/messaging/export-definitions.mts)', () => {
