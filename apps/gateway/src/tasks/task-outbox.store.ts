@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEvent } from '@taskit/contracts';
 import { METRICS_REGISTRY } from '@taskit/observability';
-import { Types, type Model } from 'mongoose';
+import { Types, type Model, type mongo } from 'mongoose';
 import { Counter, type Registry } from 'prom-client';
 import type {
   OutboxBacklog,
@@ -11,28 +11,35 @@ import type {
   PendingDocument,
 } from '../outbox/outbox.port';
 import type { OutboxFields } from './task-outbox';
-import { Task } from './task.schema';
+import { Task, taskCollection } from './task.schema';
 import { TaskWriteLock } from './task-write-lock';
 
 type OutboxView = OutboxFields & { _id: Types.ObjectId; deletedAt?: Date | null };
 
 /** An outbox with nothing left to publish. */
-const EMPTIED = { $set: { outbox: [], outboxPending: false }, $unset: { outboxSince: '' } };
+const EMPTIED: mongo.UpdateFilter<Task> = {
+  $set: { outbox: [], outboxPending: false },
+  $unset: { outboxSince: '' },
+};
 
 /**
  * The tasks module's side of the outbox port: the relay reads pending events through it and
- * settles them here, under the same per-task lock as every other write of a task document.
+ * settles them here, under the same per-task lock as every other write of a task document,
+ * through the driver's collection as TasksService writes (no casting of what is already in
+ * the stored shape).
  */
 @Injectable()
 export class TaskOutboxStore implements OutboxStore {
   private readonly listeners = new Set<(document: PendingDocument) => void>();
   private readonly recorded: Counter;
+  private readonly collection: mongo.Collection<Task>;
 
   constructor(
     @InjectModel(Task.name) private readonly tasks: Model<Task>,
     private readonly lock: TaskWriteLock,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
+    this.collection = taskCollection(tasks);
     this.recorded = new Counter({
       name: 'taskit_outbox_events_recorded_total',
       help: 'Task events stored in the outbox together with their task change',
@@ -106,11 +113,14 @@ export class TaskOutboxStore implements OutboxStore {
       };
       held.throwIfAborted();
       if (published.some((event) => event.type === 'task.deleted')) {
-        const removed = await this.tasks.deleteOne({ ...exactly, deletedAt: { $ne: null } });
+        const removed = await this.collection.deleteOne({
+          ...exactly,
+          deletedAt: { $ne: null },
+        });
         if (removed.deletedCount === 1) return;
       } else {
         // Not on a tombstone: one whose task.deleted went out before these must be removed.
-        const cleared = await this.tasks.updateOne({ ...exactly, deletedAt: null }, EMPTIED);
+        const cleared = await this.collection.updateOne({ ...exactly, deletedAt: null }, EMPTIED);
         if (cleared.matchedCount === 1) return;
       }
       await this.settleRead(id, new Set(published.map((event) => event.eventId)), held);
@@ -130,11 +140,11 @@ export class TaskOutboxStore implements OutboxStore {
     held.throwIfAborted();
     const filter = { _id: current._id };
     if (remaining.length > 0) {
-      await this.tasks.updateOne(filter, { $set: { outbox: remaining } });
+      await this.collection.updateOne(filter, { $set: { outbox: remaining } });
     } else if (current.deletedAt) {
-      await this.tasks.deleteOne(filter);
+      await this.collection.deleteOne(filter);
     } else {
-      await this.tasks.updateOne(filter, EMPTIED);
+      await this.collection.updateOne(filter, EMPTIED);
     }
   }
 

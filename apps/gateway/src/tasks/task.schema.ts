@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema, type Types } from 'mongoose';
+import { Schema as MongooseSchema, type Model, type mongo, type Types } from 'mongoose';
 import type { OutboxEntry } from '../outbox/outbox.port';
 import { TASKS_COLLECTION, type OutboxFields } from './task-outbox';
 
@@ -60,3 +60,11 @@ TaskSchema.index({ userId: 1, deletedAt: 1, createdAt: 1, _id: 1 });
 TaskSchema.index({ userId: 1, deletedAt: 1, done: 1, createdAt: 1, _id: 1 });
 // The relay's sweep: documents with pending events, oldest first.
 TaskSchema.index({ outboxPending: 1, outboxSince: 1 });
+
+/**
+ * The driver's collection behind the model, typed by the stored shape: the tasks module writes
+ * through it, its filters and updates already in that shape (tasks.service.ts).
+ */
+export function taskCollection(model: Model<Task>): mongo.Collection<Task> {
+  return model.collection as unknown as mongo.Collection<Task>;
+}

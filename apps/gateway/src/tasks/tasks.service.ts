@@ -14,14 +14,14 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { TaskEventType } from '@taskit/contracts';
-import { Types, type Model } from 'mongoose';
+import { Types, type Model, type mongo } from 'mongoose';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import { planPatch, type TaskPatch } from './task-changes';
 import { TaskEventFactory } from './task-event.factory';
 import type { TaskView } from './task.dto';
 import { TASK_VIEW_PROJECTION, toTaskView, type StoredTask } from './task.mapper';
-import { Task } from './task.schema';
+import { Task, taskCollection } from './task.schema';
 import { TaskListCache } from './task-list.cache';
 import type { OutboxEntry } from '../outbox/outbox.port';
 import { newOutbox, outboxHasRoom, withEvents, withTraceContext } from './task-outbox';
@@ -70,12 +70,15 @@ class OutboxFullException extends HttpException {
  * user's task and a deleted one are both simply "not found". Every accepted change writes its
  * events into the task's outbox in the same single-document write (task-outbox.ts), under the
  * task's write lock, tells the relay (TaskOutboxStore.stored), then invalidates the user's
- * cached lists before the response.
+ * cached lists before the response. Writes go through the driver's collection, their filters
+ * and updates built in the stored shape (task-outbox.ts): mongoose's casting of them, a
+ * document per pushed event, was a fifth of a write's MongoDB time (docs/performance.md).
  */
 @Injectable()
 export class TasksService implements OnModuleInit {
   private readonly logger = new Logger(TasksService.name);
   private readonly quota: TaskQuota;
+  private readonly collection: mongo.Collection<Task>;
   /** The pod's bulk writes in flight, every bulk request's together. */
   private readonly bulkWrites: <T>(write: () => Promise<T>) => Promise<T>;
 
@@ -89,6 +92,7 @@ export class TasksService implements OnModuleInit {
     config: ConfigService<GatewayEnvironment, true>,
     share: BackgroundShare,
   ) {
+    this.collection = taskCollection(tasks);
     this.bulkWrites = share.limit(BULK_WRITES_IN_FLIGHT);
     this.quota = new TaskQuota(
       redis,
@@ -149,9 +153,8 @@ export class TasksService implements OnModuleInit {
     };
     // Redis first: when it is down the create fails cleanly (503) with nothing stored.
     await Promise.all([this.quota.reserve(userId), this.cache.invalidate(userId)]);
-    // The raw driver insert: the document (with its event) exactly as written here. A new
-    // document has no other writer yet, so it needs no lock.
-    await this.tasks.collection.insertOne(document);
+    // A new document has no other writer yet, so it needs no lock.
+    await this.collection.insertOne(document);
     this.outbox.stored(_id, [created]);
     await this.cache.invalidateAfterWrite(userId);
     return toTaskView(document);
@@ -172,7 +175,7 @@ export class TasksService implements OnModuleInit {
       held.throwIfAborted();
       // The filter repeats the state the plan was made from: on MongoDB that alone makes a
       // write whose lock had expired fail instead of recording events for a stale plan.
-      const result = await this.tasks.updateOne(
+      const result = await this.collection.updateOne(
         {
           ...this.live(userId, taskId),
           title: current.title,
@@ -198,7 +201,7 @@ export class TasksService implements OnModuleInit {
       const id = new Types.ObjectId(taskId);
       const deleted = this.event('task.deleted', id, userId);
       held.throwIfAborted();
-      const result = await this.tasks.updateOne(
+      const result = await this.collection.updateOne(
         { ...this.live(userId, taskId), ...outboxHasRoom() },
         withEvents({ $set: { deletedAt: now, updatedAt: now } }, [deleted], now),
       );
@@ -248,7 +251,7 @@ export class TasksService implements OnModuleInit {
       id: Types.ObjectId,
       now: Date,
       traced: boolean,
-    ) => { event: OutboxEntry; update: Record<string, unknown> },
+    ) => { event: OutboxEntry; update: mongo.UpdateFilter<Task> },
   ): Promise<number> {
     const started = Date.now();
     const pastDeadline = () => Date.now() - started > BULK_DEADLINE_MS;
@@ -271,12 +274,11 @@ export class TasksService implements OnModuleInit {
                   const _id = new Types.ObjectId(heldIds[next++]);
                   const { event, update } = change(_id, new Date(), issued++ < BULK_TRACED_EVENTS);
                   held.throwIfAborted();
-                  // Through the driver and untraced: filter and update are already in the
-                  // stored shape (no casting per task), and thousands of identical write spans
-                  // would say less than the request's span with its counts (below).
+                  // Untraced: thousands of identical write spans would say less than the
+                  // request's span with its counts (below).
                   const result = await this.bulkWrites(() =>
                     context.with(suppressTracing(context.active()), () =>
-                      this.tasks.collection.updateOne({ ...filter, _id }, update),
+                      this.collection.updateOne({ ...filter, _id }, update),
                     ),
                   );
                   if (result.modifiedCount === 1) {
