@@ -1,8 +1,9 @@
 /**
  * InfluxQL over InfluxDB's `/query` endpoint, which every generation serves: 1.8 natively,
  * 2.x through its v1 compatibility API, 3.x and Cloud Serverless as well; Flux only 1.8 (when
- * enabled) and 2.x do (docs/event-pipeline.md, Summary RPC). Every value that reaches a query goes
- * through `influxql` below, which quotes it; no query is assembled from raw input.
+ * enabled) and 2.x do (docs/deployment.md, InfluxDB in "From an empty GCP project"). Every
+ * value that reaches a query goes through `influxql` below, which quotes it; no query is
+ * assembled from raw input.
  */
 
 /** An identifier (measurement, tag or field name), double-quoted. */
