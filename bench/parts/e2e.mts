@@ -14,6 +14,7 @@ import { round } from '../lib/stats.mts';
 import { registerUsers, type BenchUser } from '../lib/users.mts';
 
 const SETTLING_SAMPLE_MS = 250;
+const SWEPT_METRIC = 'taskit_outbox_swept_documents_total';
 
 /**
  * Samples the gateway's settle queue through a phase (`taskit_outbox_settling_documents`): its
@@ -69,10 +70,17 @@ async function e2ePhase(
     drainTimeoutS: c.drainTimeoutS,
   };
   const metricsUrl = `${gateway.url}/metrics`;
-  const [bound] = await metricValues(metricsUrl, 'taskit_outbox_settling_documents_limit');
+  const [bound, sweptBefore] = await metricValues(
+    metricsUrl,
+    'taskit_outbox_settling_documents_limit',
+    SWEPT_METRIC,
+  );
   const settled = sampleSettling(metricsUrl, bound);
   const result = await runScript<E2eResult>('e2e-load', 'e2e-load.mts', job);
   const settling = await settled();
+  // Documents the fast path gave up to the sweep (its publish queue waited past half the grace).
+  const [sweptAfter] = await metricValues(metricsUrl, SWEPT_METRIC);
+  const swept = sweptAfter - sweptBefore;
   // Where the events waited: until the broker confirmed them (the gateway's relay), and until
   // their point was written (the worker's, which includes the first), both from occurredAt.
   const quantiles = [0.5, 0.9, 0.99];
@@ -90,7 +98,7 @@ async function e2ePhase(
   };
   progress(`  e2e hops from occurredAt (s): ${JSON.stringify(hops)}`);
   progress(
-    `  e2e settle queue: peak ${settling.max} documents, ${settling.at_bound_s} s at the relay's bound (${bound})`,
+    `  e2e settle queue: peak ${settling.max} documents, ${settling.at_bound_s} s at the relay's bound (${bound}); ${swept} documents swept`,
   );
   progress(
     `  e2e: ${result.created} created (${round(result.achieved_rate_per_s)}/s), lag p50 ${round(result.lag_p50_ms)} ms, ` +
@@ -114,6 +122,7 @@ async function e2ePhase(
     status_codes: result.status_codes,
     hops_from_occurred_at_s: hops,
     settling_documents: settling,
+    swept_documents: swept,
   };
 }
 
