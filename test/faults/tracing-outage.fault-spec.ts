@@ -38,7 +38,7 @@ describe('fault: RabbitMQ away between a change and its publish, traced', () => 
     await rabbitmq?.stop();
   }, 120_000);
 
-  it('publishes from the sweep after the outage, in the trace of the request (not an orphan)', async () => {
+  it('publishes after the outage, in the trace of the request (not an orphan)', async () => {
     const created = await api.post('/api/tasks', { title: 'outage' });
     expect(created.status).toBe(201);
     const userId = (await api.get('/api/auth/me')).body.user.id as string;
@@ -78,7 +78,8 @@ describe('fault: RabbitMQ away between a change and its publish, traced', () => 
         tag(s, 'taskit.publish.outcome') === 'confirmed',
     );
     expect(confirmed).toHaveLength(1);
-    // Published long after the response, by the sweep, yet a child of the request's span.
+    // Published long after the response (the relay held it through the outage), yet a child
+    // of the request's span.
     expect(descendsFrom(trace, confirmed[0], server!)).toBe(true);
     expect(confirmed[0].startTime).toBeGreaterThan(server!.startTime);
     const consume = onlySpan(trace, 'taskit-analytics', 'process analytics.task-events');

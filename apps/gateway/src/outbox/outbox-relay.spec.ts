@@ -173,12 +173,10 @@ describe('deliver', () => {
 });
 
 /**
- * For tests of a sweep beside the fast path. A grace of 0 would expire the fast path's own
- * entries whenever the clock ticked between store and drain (such tests then failed or hung
- * now and then); the fake store's sweep query ignores the grace, so the sweep still finds
- * every document that is not on the fast path.
+ * For tests of a sweep beside the fast path, run by hand (`relay.sweep()`): the fake store's
+ * sweep query ignores the grace, so the sweep finds every document that is not on the fast path.
  */
-const SWEEP_BESIDE_FAST_PATH = { sweepIntervalMs: 60_000, sweepGraceMs: 10_000 };
+const SWEEP_BESIDE_FAST_PATH = { sweepIntervalMs: 60_000 };
 
 describe('OutboxRelay', () => {
   let store: FakeStore;
@@ -316,16 +314,29 @@ describe('OutboxRelay', () => {
     expect(publisher.published).toEqual(['a']);
   });
 
-  it('fast path: leaves documents older than the grace to the sweep', async () => {
+  it('fast path: delivers its documents however long they waited; its sweep leaves them', async () => {
     publisher.isReady = false;
-    leases.heldByOthers.add('t1'); // another pod's sweep has it: only the fast path could publish
     start({ sweepIntervalMs: 60_000, sweepGraceMs: 20, readyPollMs: 5 });
     store.store('t1', [event('a')]);
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 60)); // three graces
     publisher.isReady = true;
-    await new Promise((r) => setTimeout(r, 60));
-    expect(publisher.published).toEqual([]);
-    expect(store.documents.has('t1')).toBe(true);
+    await new Promise((r) => setTimeout(r, 30)); // the fast path looked again
+    await relay.sweep();
+    await until(() => store.documents.size === 0);
+    expect(publisher.published).toEqual(['a']);
+    expect(counter(registry, 'taskit_outbox_swept_documents_total')).toBe(0);
+  });
+
+  it('fast path: holds at most maxQueued documents; its sweep takes the rest', async () => {
+    publisher.isReady = false;
+    start({ sweepIntervalMs: 60_000, maxQueued: 2, readyPollMs: 5 });
+    store.store('t1', [event('a')]);
+    store.store('t2', [event('b', 't2')]);
+    store.store('t3', [event('c', 't3')]);
+    publisher.isReady = true; // the sweep, polling while the broker was away, runs at once
+    await until(() => store.documents.size === 0);
+    expect(counter(registry, 'taskit_outbox_swept_documents_total')).toBe(1);
+    expect([...publisher.published].sort()).toEqual(['a', 'b', 'c']);
   });
 
   it('sweep: leaves a document the fast path is still delivering (no republish)', async () => {

@@ -24,10 +24,11 @@ export interface OutboxRelayOptions {
   /** How often the sweep looks for documents that no fast path took care of. */
   sweepIntervalMs: number;
   /**
-   * How long a document belongs to the fast path of the pod that stored it; older pending
-   * documents (a crashed pod's, a failed publish's) belong to whichever sweep claims them. The
-   * fast path starts no delivery in the second half of the grace, so that what it started has
-   * that half to finish before any sweep may look (republishing is wasted broker work).
+   * How old a pending document must be before sweeps look at it (a crashed pod's, a failed
+   * publish's). A pod's own sweep leaves what its fast path holds, however long it waited:
+   * handing late documents to the sweep cost the database far more per document (the sweep
+   * reads every pending document, twice per hundred, and writes leases), so a fast path that
+   * fell behind fell further behind (docs/performance.md, The end-to-end tail).
    */
   sweepGraceMs: number;
   /** How long a sweep's claim keeps other relays away from a document. */
@@ -36,10 +37,11 @@ export interface OutboxRelayOptions {
   maxQueued: number;
   /**
    * How far the fast path's publishes may run ahead of its settles, in documents published and
-   * not yet settled. Past the bound, publishing waits: the bound keeps the settles inside the
-   * grace, after which another pod's sweep would publish the events again (a duplicate the
-   * consumers absorb, but broker work wasted). Too low a bound makes every event wait for
-   * settles that fell behind for a moment (docs/event-pipeline.md).
+   * not yet settled; past the bound, publishing waits. It bounds memory, not latency: every
+   * event behind a full settle queue waits for settles, so the bound must outlast the slow
+   * stretches the settles have (docs/event-pipeline.md, Delivery guarantees). Settles later
+   * than the grace let another pod's sweep publish those events again, which the consumers
+   * absorb.
    */
   maxSettling: number;
   /**
@@ -59,20 +61,15 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   sweepGraceMs: 5_000,
   leaseMs: 30_000,
   maxQueued: 10_000,
-  // About 2.5 s of settling at the 200 documents/s eight settles manage on the local stack:
-  // half the grace. 200 held every event back for seconds whenever settles lagged.
-  maxSettling: 500,
+  // About 10 s of settling at the 200 documents/s eight settles manage on the local stack; with
+  // 500 (2.5 s) every event waited seconds in four of six runs (docs/performance.md).
+  maxSettling: 2_000,
   readyPollMs: 100,
   minBackoffMs: 250,
   maxBackoffMs: 5_000,
 };
 
 export const OUTBOX_RELAY_OPTIONS = Symbol('OUTBOX_RELAY_OPTIONS');
-
-interface Queued {
-  document: PendingDocument;
-  storedAt: number;
-}
 
 /**
  * The transactional outbox relay; one runs in every gateway pod. Two paths, no scan:
@@ -88,7 +85,7 @@ interface Queued {
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private readonly queue: Queued[] = [];
+  private readonly queue: PendingDocument[] = [];
   /** Documents this pod's fast path has queued or is delivering: its own sweep leaves them. */
   private readonly onFastPath = new Map<string, number>();
   private stopped = false;
@@ -132,7 +129,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private enqueue(document: PendingDocument): void {
     if (this.stopped || this.queue.length >= this.options.maxQueued) return;
-    this.queue.push({ document, storedAt: Date.now() });
+    this.queue.push(document);
     this.onFastPath.set(document.id, (this.onFastPath.get(document.id) ?? 0) + 1);
     // The drain serves the documents of many requests: it runs outside the trace of the one
     // that started it (each publish span continues its own event's stored traceparent).
@@ -154,7 +151,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       await this.drainQueue();
     } finally {
       // Stopped: what is left stays in its documents for the next relay.
-      this.leaveFastPath(this.queue.splice(0).map((queued) => queued.document));
+      this.leaveFastPath(this.queue.splice(0));
     }
   }
 
@@ -172,16 +169,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       if (this.settles.size >= this.options.maxSettling) {
         await this.settles.below(this.options.maxSettling);
       }
-      const cutoff = Date.now() - this.options.sweepGraceMs / 2;
-      while (this.queue.length > 0 && this.queue[0].storedAt < cutoff) {
-        this.leaveFastPath([this.queue.shift()!.document]);
-      }
-      if (this.queue.length === 0 || this.stopped) return;
+      if (this.stopped) return;
       const room = Math.min(
         this.options.batchDocuments,
         this.options.maxSettling - this.settles.size,
       );
-      const batch = this.queue.splice(0, room).map((q) => q.document);
+      const batch = this.queue.splice(0, room);
       const { confirmed, failed } = await publishDocuments(batch, {
         publish: (event) => this.publisher.publish(event),
         outcome: (outcome, entry) => this.countOutcome(outcome, entry),
