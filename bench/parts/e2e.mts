@@ -78,7 +78,7 @@ async function e2ePhase(
   const settled = sampleSettling(metricsUrl, bound);
   const result = await runScript<E2eResult>('e2e-load', 'e2e-load.mts', job);
   const settling = await settled();
-  // Documents the fast path gave up to the sweep (its publish queue waited past half the grace).
+  // Documents the relay's sweep delivered: a failed publish's, or beyond the fast path's queue.
   const [sweptAfter] = await metricValues(metricsUrl, SWEPT_METRIC);
   const swept = sweptAfter - sweptBefore;
   // Where the events waited: until the broker confirmed them (the gateway's relay), and until
