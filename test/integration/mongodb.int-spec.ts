@@ -19,6 +19,7 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
   let redis: RedisClient;
   let tasks: Model<Task>;
   let store: TaskOutboxStore;
+  let lock: TaskWriteLock;
   /** The commands the store sent, by name, since the last reset. */
   let commands: string[] = [];
 
@@ -30,7 +31,7 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
     await redis.connect();
     tasks = connection.model<Task>(Task.name, TaskSchema);
     await tasks.init();
-    const lock = new TaskWriteLock(new RedisLockStore(redis), stack.redisPrefix);
+    lock = new TaskWriteLock(new RedisLockStore(redis), stack.redisPrefix);
     store = new TaskOutboxStore(tasks, lock, new Registry());
   });
 
@@ -97,7 +98,7 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
   it('settle clears an outbox that holds exactly the published events in one write', async () => {
     const { _id, events } = await insertTask([event('task.created', new Types.ObjectId())]);
     commands = [];
-    await store.settle(_id.toHexString(), events);
+    await store.settle([{ id: _id.toHexString(), events: events }]);
     expect(commands).toEqual(['update']);
     const document = await stored(_id);
     expect(document).toMatchObject({ outbox: [], outboxPending: false });
@@ -108,7 +109,7 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
     const first = event('task.created', new Types.ObjectId());
     const second = event('task.completed', new Types.ObjectId());
     const { _id, events } = await insertTask([first, second]);
-    await store.settle(_id.toHexString(), [events[0]]);
+    await store.settle([{ id: _id.toHexString(), events: [events[0]] }]);
     const document = await stored(_id);
     expect(document?.outbox.map((e) => e.eventId)).toEqual([second.eventId]);
     expect(document?.outboxPending).toBe(true);
@@ -121,7 +122,7 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
       new Date(),
     );
     commands = [];
-    await store.settle(_id.toHexString(), events);
+    await store.settle([{ id: _id.toHexString(), events: events }]);
     expect(commands).toEqual(['delete']);
     expect(await stored(_id)).toBeNull();
   });
@@ -132,8 +133,8 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
       [event('task.created', id), event('task.deleted', id)],
       new Date(),
     );
-    await store.settle(_id.toHexString(), [events[1]]);
-    await store.settle(_id.toHexString(), [events[0]]);
+    await store.settle([{ id: _id.toHexString(), events: [events[1]] }]);
+    await store.settle([{ id: _id.toHexString(), events: [events[0]] }]);
     expect(await stored(_id)).toBeNull();
   });
 
@@ -143,9 +144,67 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
       [event('task.completed', id), event('task.deleted', id)],
       new Date(),
     );
-    await store.settle(_id.toHexString(), [events[1]]);
+    await store.settle([{ id: _id.toHexString(), events: [events[1]] }]);
     const document = await stored(_id);
     expect(document?.outbox.map((e) => e.eventId)).toEqual([events[0].eventId]);
+  });
+
+  it('settle writes a batch in one command per kind: outboxes cleared, tombstones removed', async () => {
+    const id = new Types.ObjectId();
+    const live = await Promise.all(
+      [1, 2, 3].map(() => insertTask([event('task.created', new Types.ObjectId())])),
+    );
+    const tombstone = await insertTask(
+      [event('task.created', id), event('task.deleted', id)],
+      new Date(),
+    );
+    commands = [];
+    await store.settle(
+      [...live, tombstone].map(({ _id, events }) => ({ id: _id.toHexString(), events })),
+    );
+    expect(commands.sort()).toEqual(['delete', 'update']);
+    for (const { _id } of live) {
+      expect(await stored(_id)).toMatchObject({ outbox: [], outboxPending: false });
+    }
+    expect(await stored(tombstone._id)).toBeNull();
+  });
+
+  it('settle of a batch keeps the events that arrived after the publish, and clears the rest', async () => {
+    const cleared = await insertTask([event('task.created', new Types.ObjectId())]);
+    const first = event('task.created', new Types.ObjectId());
+    const later = event('task.completed', new Types.ObjectId());
+    const grown = await insertTask([first, later]);
+    await store.settle([
+      { id: cleared._id.toHexString(), events: cleared.events },
+      { id: grown._id.toHexString(), events: [grown.events[0]] },
+    ]);
+    expect(await stored(cleared._id)).toMatchObject({ outbox: [], outboxPending: false });
+    const document = await stored(grown._id);
+    expect(document?.outbox.map((e) => e.eventId)).toEqual([later.eventId]);
+    expect(document?.outboxPending).toBe(true);
+  });
+
+  it('settle of a batch writes the free documents at once and waits for the lock of one another writer holds', async () => {
+    const free = await insertTask([event('task.created', new Types.ObjectId())]);
+    const held = await insertTask([event('task.created', new Types.ObjectId())]);
+    let release = () => undefined as void;
+    const holding = lock.run(
+      [held._id.toHexString()],
+      () => new Promise<void>((r) => (release = r)),
+    );
+    const settled = store.settle(
+      [free, held].map(({ _id, events }) => ({ id: _id.toHexString(), events })),
+    );
+    for (let i = 0; i < 200; i++) {
+      if ((await stored(free._id))?.outboxPending === false) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await stored(free._id)).toMatchObject({ outboxPending: false });
+    expect(await stored(held._id)).toMatchObject({ outboxPending: true });
+    release();
+    await holding;
+    await settled;
+    expect(await stored(held._id)).toMatchObject({ outbox: [], outboxPending: false });
   });
 
   it('pendingIds lists the documents with events recorded before the cut-off; pendingEvents reads their events', async () => {

@@ -35,15 +35,15 @@ export const PORTS = {
 export const FERRETDB_POSTGRES_DATABASE = 'taskit_ferretdb';
 
 /**
- * FerretDB's pool of PostgreSQL connections. FerretDB 1.24 runs an update, delete or
- * findAndModify holding its query's connection while it takes a second one for the write, so
- * when as many such commands as the pool has connections are in flight, each waits for a
- * second connection forever (docs/local-stack.md, "PostgreSQL"). It must exceed the MongoDB
- * client connections of everything that runs at once: gateways (MONGODB_MAX_POOL_SIZE, 20
- * each: `npm run up`'s, a test's two, a benchmark's), benchmark handlers and tests; and stay
- * below the cluster's max_connections.
+ * FerretDB's pool of PostgreSQL connections. FerretDB 1.24 runs each statement of an update
+ * or delete holding its query's connection until the command ends, and takes one more for each
+ * write, so when the held connections fill the pool, every command waits for one more forever
+ * (docs/local-stack.md, "PostgreSQL"). It must exceed what everything that runs at once holds:
+ * 34 per gateway (its 20 MongoDB connections, two of them settle commands of up to 8
+ * statements; `npm run up`'s, a test's two, a benchmark's), benchmark handlers and tests; and
+ * stay below the cluster's max_connections.
  */
-export const FERRETDB_POOL_MAX_CONNS = 100;
+export const FERRETDB_POOL_MAX_CONNS = 150;
 
 /**
  * FerretDB's Go garbage collector target: it allocates for every document it turns from
@@ -59,7 +59,7 @@ export const FERRETDB_GOGC = '400';
  */
 export const POSTGRES_SETTINGS: Record<string, string> = {
   listen_addresses: '127.0.0.1',
-  max_connections: '150',
+  max_connections: '200',
   shared_buffers: '128MB',
   autovacuum: 'on',
   autovacuum_naptime: '10s',

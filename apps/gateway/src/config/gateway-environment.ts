@@ -93,9 +93,10 @@ export class GatewayEnvironment extends CommonEnvironment {
   MONGODB_URI = 'mongodb://127.0.0.1:27017/taskit';
 
   /**
-   * MongoDB connections per gateway process: the relay's settles (8) and the bulk writes (4)
-   * take at most 12, requests keep the rest (docs/limits.md). On FerretDB 1.x/PostgreSQL the
-   * sum over every client must stay below FerretDB's pool_max_conns (docs/local-stack.md).
+   * MongoDB connections per gateway process: the relay's settles (2) and the bulk writes (4)
+   * take at most 6, requests keep the rest (docs/limits.md). On FerretDB 1.x/PostgreSQL what
+   * they hold of FerretDB's pool_max_conns, summed over every client, must stay below it
+   * (docs/local-stack.md).
    */
   @IsInt()
   @Min(1)

@@ -19,11 +19,15 @@ export interface Delivery {
 }
 
 /**
- * Settles at a time per pod: each holds one task's lock and one MongoDB connection. Four could
- * not keep up with 200 events/s on FerretDB and sent the fast path's documents to the sweep
- * (docs/performance.md); with bulk writes they take a fixed share of the pool (docs/limits.md).
+ * Settle commands at a time per pod, each of at most SETTLE_BATCH documents (one statement per
+ * document, under those tasks' locks). One command per document spent most of the settle's
+ * CPU on the command itself, in the driver and in FerretDB: eight single settles managed about
+ * 450 documents a second on the local stack where two commands of eight manage about 700
+ * (docs/performance.md). FerretDB 1.24 holds one PostgreSQL connection per statement until the
+ * command ends, so the two hold at most 2 × 8 of its pool (docs/local-stack.md).
  */
-export const SETTLE_CONCURRENCY = 8;
+export const SETTLE_CONCURRENCY = 2;
+export const SETTLE_BATCH = 8;
 
 /**
  * Publishes the documents' events (confirms come back in order on the one channel) and returns

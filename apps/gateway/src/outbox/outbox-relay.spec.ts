@@ -1,6 +1,6 @@
 import type { TaskEvent } from '@taskit/contracts';
 import { Registry } from 'prom-client';
-import { deliver, SETTLE_CONCURRENCY } from './deliver';
+import { deliver, SETTLE_BATCH, SETTLE_CONCURRENCY } from './deliver';
 import type { EventPublisher, PublishOutcome } from './event-publisher';
 import type { OutboxLeases } from './outbox-leases';
 import { OutboxMetrics } from './outbox-metrics';
@@ -31,6 +31,8 @@ class FakeStore implements OutboxStore {
   /** Settles under way now, and the most there were at once. */
   settling = 0;
   mostSettling = 0;
+  /** The documents of each settle, in order. */
+  readonly batches: string[][] = [];
 
   store(id: string, events: TaskEvent[]) {
     this.documents.set(id, [...(this.documents.get(id) ?? []), ...events]);
@@ -51,7 +53,7 @@ class FakeStore implements OutboxStore {
         .map((id) => ({ id, events: this.documents.get(id)! })),
     );
   }
-  async settle(id: string, events: readonly TaskEvent[]) {
+  async settle(documents: readonly PendingDocument[]) {
     this.settling += 1;
     this.mostSettling = Math.max(this.mostSettling, this.settling);
     try {
@@ -59,12 +61,17 @@ class FakeStore implements OutboxStore {
     } finally {
       this.settling -= 1;
     }
+    this.batches.push(documents.map((document) => document.id));
     if (this.failSettle) throw new Error('settle failed');
-    const published = events.map((e) => e.eventId);
-    this.settled.push({ id, published });
-    const remaining = (this.documents.get(id) ?? []).filter((e) => !published.includes(e.eventId));
-    if (remaining.length > 0) this.documents.set(id, remaining);
-    else this.documents.delete(id);
+    for (const { id, events } of documents) {
+      const published = events.map((e) => e.eventId);
+      this.settled.push({ id, published });
+      const remaining = (this.documents.get(id) ?? []).filter(
+        (e) => !published.includes(e.eventId),
+      );
+      if (remaining.length > 0) this.documents.set(id, remaining);
+      else this.documents.delete(id);
+    }
   }
   backlog() {
     return Promise.resolve({ events: 0, oldestPendingAgeSeconds: 0 });
@@ -123,11 +130,12 @@ const until = async (condition: () => boolean) => {
   expect(condition()).toBe(true);
 };
 
-/** The store's settles, SETTLE_CONCURRENCY at a time as the relay's: failures reported to `failed`. */
+/** The store's settles, as many and as large as the relay's: failures reported to `failed`. */
 function settleQueue(store: FakeStore, failed: (id: string) => void = () => undefined) {
   return new SettleQueue(
-    (id, events) => store.settle(id, events).catch(() => failed(id)),
-    SETTLE_CONCURRENCY,
+    (documents) =>
+      store.settle(documents).catch(() => documents.forEach((document) => failed(document.id))),
+    { concurrency: SETTLE_CONCURRENCY, batch: SETTLE_BATCH },
   );
 }
 
@@ -236,11 +244,12 @@ describe('OutboxRelay', () => {
     let release = () => undefined as void;
     store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
     start({ sweepIntervalMs: 60_000 });
-    for (let i = 0; i < 8; i++) store.store(`busy${i}`, [event(`busy${i}`, `busy${i}`)]);
-    await until(() => publisher.published.length === 8); // every settle slot is taken
+    for (let i = 0; i < SETTLE_CONCURRENCY; i++)
+      store.store(`busy${i}`, [event(`busy${i}`, `busy${i}`)]);
+    await until(() => store.settling === SETTLE_CONCURRENCY); // every settle slot is taken
     store.store('t1', [event('created')]);
     store.store('t1', [event('completed')]);
-    await until(() => publisher.published.length === 10);
+    await until(() => publisher.published.length === SETTLE_CONCURRENCY + 2);
     release();
     await until(() => store.documents.size === 0);
     expect(store.settled.filter((s) => s.id === 't1')).toEqual([
@@ -264,21 +273,30 @@ describe('OutboxRelay', () => {
     expect(await gauge(registry, 'taskit_outbox_settling_documents')).toBe(0);
   });
 
-  it('fast path and sweep together settle at most SETTLE_CONCURRENCY documents at once', async () => {
+  it('fast path and sweep together run SETTLE_CONCURRENCY settles at once, each of what waits, up to SETTLE_BATCH documents', async () => {
     let release = () => undefined as void;
     store.settlesHeld = new Promise<void>((resolve) => (release = resolve));
     start(SWEEP_BESIDE_FAST_PATH);
     for (let i = 0; i < SETTLE_CONCURRENCY; i++)
       store.store(`busy${i}`, [event(`b${i}`, `busy${i}`)]);
     await until(() => store.settling === SETTLE_CONCURRENCY);
+    const waiting = 2 * SETTLE_BATCH + 1;
+    for (let i = 0; i < waiting - 3; i++) store.store(`new${i}`, [event(`n${i}`, `new${i}`)]);
     for (const id of ['old1', 'old2', 'old3']) store.documents.set(id, [event(id, id)]);
     const swept = relay.sweep();
-    await until(() => publisher.published.length === SETTLE_CONCURRENCY + 3);
+    await until(() => publisher.published.length === SETTLE_CONCURRENCY + waiting);
     expect(store.settling).toBe(SETTLE_CONCURRENCY);
     release();
     await swept;
     await until(() => store.documents.size === 0);
     expect(store.mostSettling).toBe(SETTLE_CONCURRENCY);
+    // The first settles took one document each; the rest went in as few as the batch allows.
+    expect(store.batches.map((batch) => batch.length)).toEqual([
+      ...Array<number>(SETTLE_CONCURRENCY).fill(1),
+      SETTLE_BATCH,
+      SETTLE_BATCH,
+      1,
+    ]);
   });
 
   it('shutdown waits for the settles of what was published', async () => {

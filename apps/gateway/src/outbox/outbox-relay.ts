@@ -6,7 +6,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { deliver, publishDocuments, SETTLE_CONCURRENCY, type DeliveryResult } from './deliver';
+import {
+  deliver,
+  publishDocuments,
+  SETTLE_BATCH,
+  SETTLE_CONCURRENCY,
+  type DeliveryResult,
+} from './deliver';
 import { EventPublisher, type PublishOutcome } from './event-publisher';
 import { OutboxLeases } from './outbox-leases';
 import { OutboxMetrics } from './outbox-metrics';
@@ -61,8 +67,8 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   sweepGraceMs: 5_000,
   leaseMs: 30_000,
   maxQueued: 10_000,
-  // About 10 s of settling at the 200 documents/s eight settles manage on the local stack; with
-  // 500 (2.5 s) every event waited seconds in four of six runs (docs/performance.md).
+  // Several seconds of settling at the rate the settles keep up under load on the local stack;
+  // with 500 every event waited seconds in four of six runs (docs/performance.md).
   maxSettling: 2_000,
   readyPollMs: 100,
   minBackoffMs: 250,
@@ -97,9 +103,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private sweepBackoffMs = 0;
   private wake?: () => void;
   private readonly settles = new SettleQueue(
-    (id, events) =>
-      this.store.settle(id, events).catch((error: unknown) => this.settleFailed(id, error)),
-    SETTLE_CONCURRENCY,
+    (documents) => this.store.settle(documents).catch((error: unknown) => this.settleFailed(error)),
+    { concurrency: SETTLE_CONCURRENCY, batch: SETTLE_BATCH },
   );
 
   constructor(
@@ -247,8 +252,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } else this.metrics.publishFailures.inc({ reason: outcome });
   }
 
-  private settleFailed(id: string, error: unknown): void {
-    this.logger.warn(`settling ${id} failed, its events are published again: ${String(error)}`);
+  private settleFailed(error: unknown): void {
+    this.logger.warn(`${String(error)}; their events are published again`);
   }
 
   private sweepFailed(): number {

@@ -34,8 +34,12 @@ export interface OutboxStore {
   pendingIds(recordedBefore: Date, limit: number): Promise<string[]>;
   /** The pending events of these documents (those that still have any). */
   pendingEvents(ids: readonly string[]): Promise<PendingDocument[]>;
-  /** Removes these confirmed events (a subset of what was read or stored) from the outbox. */
-  settle(id: string, published: readonly TaskEvent[]): Promise<void>;
+  /**
+   * Removes each document's confirmed events (a subset of what was read or stored) from its
+   * outbox; the relay hands it up to SETTLE_BATCH documents at a time so that they can be
+   * written together. Rejects with the ids it could not settle.
+   */
+  settle(documents: readonly PendingDocument[]): Promise<void>;
   backlog(): Promise<OutboxBacklog>;
 }
 

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { TaskEvent } from '@taskit/contracts';
 import { METRICS_REGISTRY } from '@taskit/observability';
 import { Types, type Model, type mongo } from 'mongoose';
 import { Counter, type Registry } from 'prom-client';
@@ -94,37 +93,67 @@ export class TaskOutboxStore implements OutboxStore {
   }
 
   /**
-   * Under the task's lock, one write in the usual case: when the outbox holds exactly the
-   * published events, clear it (or remove the tombstone whose `task.deleted` was published).
-   * Otherwise (more events arrived, or another relay settled some) read it and write what is
-   * left. The lock stays because FerretDB applies an update as read, change, write in Go: a
-   * concurrent API write could otherwise push an event that this clear overwrites.
+   * Under the tasks' locks, one command per kind of write for the whole batch in the usual
+   * case: each outbox that holds exactly its published events is cleared (or the tombstone
+   * whose `task.deleted` was published removed), one statement per document. If fewer matched (more events arrived, or
+   * another relay settled some), each document is read and what is left written. The locks
+   * stay because FerretDB applies an update as read, change, write in Go: a concurrent API
+   * write could otherwise push an event that this clear overwrites. Documents another writer
+   * holds are settled one by one, each waiting for its lock.
    */
-  async settle(id: string, published: readonly TaskEvent[]): Promise<void> {
-    if (published.length === 0) return;
-    await this.lock.run([id], async (held) => {
-      const _id = new Types.ObjectId(id);
+  async settle(documents: readonly PendingDocument[]): Promise<void> {
+    const byId = new Map(documents.filter((d) => d.events.length > 0).map((d) => [d.id, d]));
+    const pick = (ids: readonly string[]) => ids.map((id) => byId.get(id)!);
+    const failed: string[] = [];
+    let cause: unknown;
+    const settling = (ids: readonly string[], write: Promise<void>) =>
+      write.catch((error: unknown) => {
+        failed.push(...ids);
+        cause = error;
+      });
+    let busy: string[] = [];
+    const ids = [...byId.keys()];
+    await settling(
+      ids,
+      this.lock
+        .runOnFree(ids, (heldIds, held) => settling(heldIds, this.settleHeld(pick(heldIds), held)))
+        .then((others) => void (busy = others)),
+    );
+    await Promise.all(
+      busy.map((id) =>
+        settling(
+          [id],
+          this.lock.run([id], (held) => this.settleHeld(pick([id]), held)),
+        ),
+      ),
+    );
+    if (failed.length > 0) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new Error(`could not settle ${failed.join(', ')}: ${reason}`, { cause });
+    }
+  }
+
+  private async settleHeld(documents: PendingDocument[], held: AbortSignal): Promise<void> {
+    if (documents.length === 0) return;
+    const writes = documents.map(({ id, events }): mongo.AnyBulkWriteOperation<Task> => {
       // `$all` with several values on an array path matches nothing on FerretDB 1.24; the
       // `$and` of equalities means the same on both servers.
       const exactly = {
-        _id,
-        outbox: { $size: published.length },
-        $and: published.map((event) => ({ 'outbox.eventId': event.eventId })),
+        _id: new Types.ObjectId(id),
+        outbox: { $size: events.length },
+        $and: events.map((event) => ({ 'outbox.eventId': event.eventId })),
       };
-      held.throwIfAborted();
-      if (published.some((event) => event.type === 'task.deleted')) {
-        const removed = await this.collection.deleteOne({
-          ...exactly,
-          deletedAt: { $ne: null },
-        });
-        if (removed.deletedCount === 1) return;
-      } else {
-        // Not on a tombstone: one whose task.deleted went out before these must be removed.
-        const cleared = await this.collection.updateOne({ ...exactly, deletedAt: null }, EMPTIED);
-        if (cleared.matchedCount === 1) return;
-      }
-      await this.settleRead(id, new Set(published.map((event) => event.eventId)), held);
+      return events.some((event) => event.type === 'task.deleted')
+        ? { deleteOne: { filter: { ...exactly, deletedAt: { $ne: null } } } }
+        : // Not on a tombstone: one whose task.deleted went out before these must be removed.
+          { updateOne: { filter: { ...exactly, deletedAt: null }, update: EMPTIED } };
     });
+    held.throwIfAborted();
+    const result = await this.collection.bulkWrite(writes, { ordered: false });
+    if (result.matchedCount + result.deletedCount === documents.length) return;
+    for (const { id, events } of documents) {
+      await this.settleRead(id, new Set(events.map((event) => event.eventId)), held);
+    }
   }
 
   /** One write of what is left after reading the outbox. */
