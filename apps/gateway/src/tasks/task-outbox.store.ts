@@ -103,6 +103,7 @@ export class TaskOutboxStore implements OutboxStore {
    */
   async settle(documents: readonly PendingDocument[]): Promise<void> {
     const byId = new Map(documents.filter((d) => d.events.length > 0).map((d) => [d.id, d]));
+    if (byId.size === 0) return;
     const pick = (ids: readonly string[]) => ids.map((id) => byId.get(id)!);
     const failed: string[] = [];
     let cause: unknown;
