@@ -184,6 +184,15 @@ describe('task and user collections on the MongoDB-protocol server (FerretDB loc
     expect(document?.outboxPending).toBe(true);
   });
 
+  it('settle of documents with no confirmed events takes no lock and sends no command', async () => {
+    const runOnFree = jest.spyOn(lock, 'runOnFree');
+    commands = [];
+    await store.settle([{ id: new Types.ObjectId().toHexString(), events: [] }]);
+    expect(runOnFree).not.toHaveBeenCalled();
+    expect(commands).toEqual([]);
+    runOnFree.mockRestore();
+  });
+
   it('settle of a batch writes the free documents at once and waits for the lock of one another writer holds', async () => {
     const free = await insertTask([event('task.created', new Types.ObjectId())]);
     const held = await insertTask([event('task.created', new Types.ObjectId())]);
