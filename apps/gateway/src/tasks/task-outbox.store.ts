@@ -95,11 +95,11 @@ export class TaskOutboxStore implements OutboxStore {
   /**
    * Under the tasks' locks, one command per kind of write for the whole batch in the usual
    * case: each outbox that holds exactly its published events is cleared (or the tombstone
-   * whose `task.deleted` was published removed), one statement per document. If fewer matched (more events arrived, or
-   * another relay settled some), each document is read and what is left written. The locks
-   * stay because FerretDB applies an update as read, change, write in Go: a concurrent API
-   * write could otherwise push an event that this clear overwrites. Documents another writer
-   * holds are settled one by one, each waiting for its lock.
+   * whose `task.deleted` was published removed), one statement per document. If fewer matched
+   * (more events arrived, or another relay settled some), each document is read and what is
+   * left written. The locks stay because FerretDB applies an update as read, change, write in
+   * Go: a concurrent API write could otherwise push an event that this clear overwrites.
+   * Documents another writer holds are settled one by one, each waiting for its lock.
    */
   async settle(documents: readonly PendingDocument[]): Promise<void> {
     const byId = new Map(documents.filter((d) => d.events.length > 0).map((d) => [d.id, d]));
@@ -107,19 +107,19 @@ export class TaskOutboxStore implements OutboxStore {
     const pick = (ids: readonly string[]) => ids.map((id) => byId.get(id)!);
     const failed: string[] = [];
     let cause: unknown;
+    const fail = (ids: readonly string[], error: unknown) => {
+      failed.push(...ids);
+      cause = error;
+    };
     const settling = (ids: readonly string[], write: Promise<void>) =>
-      write.catch((error: unknown) => {
-        failed.push(...ids);
-        cause = error;
-      });
-    let busy: string[] = [];
+      write.catch((error: unknown) => fail(ids, error));
     const ids = [...byId.keys()];
-    await settling(
-      ids,
-      this.lock
-        .runOnFree(ids, (heldIds, held) => settling(heldIds, this.settleHeld(pick(heldIds), held)))
-        .then((others) => void (busy = others)),
-    );
+    const busy = await this.lock
+      .runOnFree(ids, (heldIds, held) => settling(heldIds, this.settleHeld(pick(heldIds), held)))
+      .catch((error: unknown) => {
+        fail(ids, error);
+        return [];
+      });
     await Promise.all(
       busy.map((id) =>
         settling(
@@ -135,7 +135,6 @@ export class TaskOutboxStore implements OutboxStore {
   }
 
   private async settleHeld(documents: PendingDocument[], held: AbortSignal): Promise<void> {
-    if (documents.length === 0) return;
     const writes = documents.map(({ id, events }): mongo.AnyBulkWriteOperation<Task> => {
       // `$all` with several values on an array path matches nothing on FerretDB 1.24; the
       // `$and` of equalities means the same on both servers.
