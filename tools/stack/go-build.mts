@@ -11,8 +11,8 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildOnce } from './build-lock.mts';
-import { heartbeat, seconds, step, withHeartbeat } from './log.mts';
+import { buildOnce } from './file-lock.mts';
+import { lockWaitReporter, seconds, step, withHeartbeat } from './log.mts';
 import { commandExists, run } from './process.mts';
 import { CACHE_BIN, ensureDir } from './paths.mts';
 import type { GoServer } from './versions.mts';
@@ -39,7 +39,7 @@ const building = new Map<string, Promise<string>>();
 /**
  * Builds a server from its Go module (through the Go module proxy) the first time it is
  * needed; later calls return the cached binary at once, and concurrent ones share the build,
- * in this process and across processes (build-lock.mts).
+ * in this process and across processes (file-lock.mts).
  */
 export function ensureGoBinary(server: GoServer): Promise<string> {
   const target = binaryPath(server);
@@ -53,19 +53,18 @@ export function ensureGoBinary(server: GoServer): Promise<string> {
 }
 
 async function buildOrWait(server: GoServer, target: string): Promise<string> {
-  let stopHeartbeat = () => undefined as void;
+  const waiting = lockWaitReporter(server.name, 'building');
   try {
     return await buildOnce(
       target,
-      () => buildGoBinary(server, target),
-      (pid) => {
-        step(`${server.name}: another taskit command (pid ${pid}) is building it; waiting`);
-        stopHeartbeat();
-        stopHeartbeat = heartbeat((s) => `${server.name}: still waiting for pid ${pid} (${s} s)`);
+      () => {
+        waiting.stop();
+        return buildGoBinary(server, target);
       },
+      waiting.onWait,
     );
   } finally {
-    stopHeartbeat();
+    waiting.stop();
   }
 }
 

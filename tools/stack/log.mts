@@ -30,3 +30,22 @@ export async function withHeartbeat<T>(
 export function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
+
+/**
+ * The `onWait` of a cross-process lock (file-lock.mts): says which command holds it, then
+ * prints a heartbeat until `stop` is called or another holder is reported.
+ */
+export function lockWaitReporter(
+  name: string,
+  activity: string,
+): { onWait: (holderPid: number) => void; stop: () => void } {
+  let stopHeartbeat = (): void => undefined;
+  return {
+    onWait: (holderPid) => {
+      step(`${name}: another taskit command (pid ${holderPid}) is ${activity} it; waiting`);
+      stopHeartbeat();
+      stopHeartbeat = heartbeat((s) => `${name}: still waiting for pid ${holderPid} (${s} s)`);
+    },
+    stop: () => stopHeartbeat(),
+  };
+}

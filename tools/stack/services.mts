@@ -2,9 +2,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { influxConfig } from '../../libs/testing/src/influx.ts';
 import { redisServerArgs } from '../../libs/testing/src/redis.ts';
+import { withFileLock } from './file-lock.mts';
 import { ensureGoBinary } from './go-build.mts';
-import { step } from './log.mts';
-import { DATA_DIR, ensureDir, STACK_DIR } from './paths.mts';
+import { lockWaitReporter, step } from './log.mts';
+import { DATA_DIR, ensureDir, RUN_DIR, STACK_DIR } from './paths.mts';
 import {
   commandExists,
   isPortOpen,
@@ -435,7 +436,11 @@ export const TRACING_SERVICE = jaeger.name;
 /**
  * Makes a service answer on its port, reusing what already listens; `started` collects the
  * names of those this call started (a service's needs first). Concurrent callers share one
- * start per service.
+ * start per service: in this process through `pending`, across processes (`npm run up`'s
+ * background work beside an `npm test`) through a start lock, under which each caller looks
+ * again before starting. Without the lock, two commands that waited for the same first-run
+ * build both started the server; the second one's failed process took over the pid file and
+ * left the first running, unknown to `npm run down`.
  */
 function ensureService(
   service: BackingService,
@@ -444,25 +449,32 @@ function ensureService(
 ): Promise<void> {
   let ensuring = pending.get(service.name);
   if (ensuring === undefined) {
-    ensuring = (async () => {
-      // Ours from an earlier run (its pid alive) counts as running even when a loaded machine
-      // is slow to answer the port probe: a second instance would take over its pid file.
-      if (runningPid(service.name) !== undefined) {
+    const waiting = lockWaitReporter(service.name, 'starting');
+    ensuring = withFileLock(
+      join(RUN_DIR, 'locks', `${service.name}.lock`),
+      async () => {
+        waiting.stop();
+        // Ours from an earlier run (its pid alive) counts as running even when a loaded
+        // machine is slow to answer the port probe: a second instance would take over its
+        // pid file.
+        if (runningPid(service.name) !== undefined) {
+          await waitUntil(service.name, () => isPortOpen(service.port), 120_000);
+          step(`${service.name}: already running (ours, port ${service.port})`);
+          return;
+        }
+        if (await isPortOpen(service.port)) {
+          step(`${service.name}: reusing the server on port ${service.port}`);
+          return;
+        }
+        for (const need of service.needs ?? []) await ensureService(need, started, pending);
+        step(`${service.name}: starting on port ${service.port}`);
+        await service.start();
+        started.push(service.name);
         await waitUntil(service.name, () => isPortOpen(service.port), 120_000);
-        step(`${service.name}: already running (ours, port ${service.port})`);
-        return;
-      }
-      if (await isPortOpen(service.port)) {
-        step(`${service.name}: reusing the server on port ${service.port}`);
-        return;
-      }
-      for (const need of service.needs ?? []) await ensureService(need, started, pending);
-      step(`${service.name}: starting on port ${service.port}`);
-      await service.start();
-      started.push(service.name);
-      await waitUntil(service.name, () => isPortOpen(service.port), 120_000);
-      step(`${service.name}: ready`);
-    })();
+        step(`${service.name}: ready`);
+      },
+      waiting.onWait,
+    ).finally(waiting.stop);
     pending.set(service.name, ensuring);
   }
   return ensuring;

@@ -11,16 +11,51 @@ import { dirname } from 'node:path';
 import { probeProcess } from './process.mts';
 
 /**
- * Runs `build` (which must create `target`) in one process at a time, across processes: a
- * second command that needs the same binary waits for the first one's build instead of
- * compiling it again beside it. `npm run up` builds Telegraf and Jaeger in the background, so
- * an `npm test` or `npm run bench` started right after it would otherwise compile Jaeger twice
- * at once, each at half speed on a 2-core machine.
- *
- * The lock is `<target>.lock`, created exclusively and holding its builder's pid and start time
- * (so that a lock left in a restored cache is not mistaken for a reused pid's). A lock whose
- * builder has died (`npm run down` stops a background build with SIGKILL if it must) is
- * removed and the build taken over.
+ * Runs `work` in one process at a time, across processes: the lock is the file `lock`, created
+ * exclusively and holding its holder's pid and start time (so that a lock left in a restored
+ * cache is not mistaken for a reused pid's). A lock whose holder has died (`npm run down`
+ * stops a background build with SIGKILL if it must) is removed and taken over. `onWait` is
+ * told each holder this call waits for.
+ */
+export async function withFileLock<T>(
+  lock: string,
+  work: () => Promise<T>,
+  onWait: (holderPid: number) => void = () => undefined,
+  pollMs = 1_000,
+): Promise<T> {
+  let waitingFor: number | undefined;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    const fd = tryCreate(lock);
+    if (fd !== undefined) {
+      try {
+        writeSync(fd, `${process.pid} ${startTime(process.pid)}\n`);
+        closeSync(fd);
+        return await work();
+      } finally {
+        rmSync(lock, { force: true });
+      }
+    }
+    const holder = lockHolder(lock);
+    if (holder !== undefined && !isRunning(holder)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    // An empty lock is being written by its holder this instant: wait as for a live one.
+    if (holder !== undefined && holder.pid !== waitingFor) {
+      waitingFor = holder.pid;
+      onWait(holder.pid);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/**
+ * Runs `build` (which must create `target`) once across processes, under the lock
+ * `<target>.lock`: a second command that needs the same binary waits for the first one's build
+ * instead of compiling it again beside it. `npm run up` builds Telegraf and Jaeger in the
+ * background, so an `npm test` or `npm run bench` started right after it would otherwise
+ * compile Jaeger twice at once, each at half speed on a 2-core machine.
  */
 export async function buildOnce(
   target: string,
@@ -28,35 +63,14 @@ export async function buildOnce(
   onWait: (builderPid: number) => void = () => undefined,
   pollMs = 1_000,
 ): Promise<string> {
-  const lock = `${target}.lock`;
-  let waitingFor: number | undefined;
-  mkdirSync(dirname(target), { recursive: true });
-  for (;;) {
-    if (existsSync(target)) return target;
-    const fd = tryCreate(lock);
-    if (fd !== undefined) {
-      try {
-        writeSync(fd, `${process.pid} ${startTime(process.pid)}\n`);
-        closeSync(fd);
-        // Built by another process between our check and our lock.
-        return existsSync(target) ? target : await build();
-      } finally {
-        rmSync(lock, { force: true });
-      }
-    }
-    const holder = lockHolder(lock);
-    const builder = holder?.pid;
-    if (holder !== undefined && !isRunning(holder)) {
-      rmSync(lock, { force: true });
-      continue;
-    }
-    // An empty lock is being written by its builder this instant: wait as for a live one.
-    if (builder !== undefined && builder !== waitingFor) {
-      waitingFor = builder;
-      onWait(builder);
-    }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+  if (existsSync(target)) return target;
+  // Built by the holder we waited for, or between our check and our lock.
+  return withFileLock(
+    `${target}.lock`,
+    () => (existsSync(target) ? Promise.resolve(target) : build()),
+    onWait,
+    pollMs,
+  );
 }
 
 function tryCreate(lock: string): number | undefined {

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../support/test-environment';
 
 /**
- * The stack builds each Go server once across processes (tools/stack/build-lock.mts): real
- * processes, each running the lock around a "build" that takes a while and counts itself.
+ * The stack builds each Go server once and starts each server once across processes
+ * (tools/stack/file-lock.mts): real processes, each running the lock around a "build" or a
+ * "start" that takes a while and counts itself.
  */
 const builder = `
   import { appendFileSync, writeFileSync } from 'node:fs';
-  import { buildOnce } from ${JSON.stringify(join(REPO_ROOT, 'tools/stack/build-lock.mts'))};
+  import { buildOnce } from ${JSON.stringify(join(REPO_ROOT, 'tools/stack/file-lock.mts'))};
   const [target, log] = process.argv.slice(1);
   const path = await buildOnce(
     target,
@@ -26,9 +27,33 @@ const builder = `
   process.stdout.write(path);
 `;
 
+/** What ensureService does under its start lock: look for a running server, else start one. */
+const starter = `
+  import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+  import { withFileLock } from ${JSON.stringify(join(REPO_ROOT, 'tools/stack/file-lock.mts'))};
+  const [pidFile, log] = process.argv.slice(1);
+  const outcome = await withFileLock(
+    pidFile + '.lock',
+    async () => {
+      if (existsSync(pidFile)) return 'reused';
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      writeFileSync(pidFile, String(process.pid));
+      appendFileSync(log, 'started by ' + process.pid + '\\n');
+      return 'started';
+    },
+    () => undefined,
+    50,
+  );
+  process.stdout.write(outcome);
+`;
+
 function runBuilder(target: string, log: string): Promise<string> {
+  return runScript(builder, target, log);
+}
+
+function runScript(script: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', builder, target, log]);
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args]);
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -38,7 +63,7 @@ function runBuilder(target: string, log: string): Promise<string> {
   });
 }
 
-describe('building a stack binary across processes', () => {
+describe('building and starting stack servers across processes', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'taskit-build-lock-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,5 +98,15 @@ describe('building a stack binary across processes', () => {
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     expect(lines.filter((line) => line.startsWith('built by'))).toHaveLength(2);
     expect(lines.filter((line) => line.includes('waited for'))).toHaveLength(0);
+  });
+
+  it('starts a server once when three processes ensure it at the same time', async () => {
+    const pidFile = join(dir, 'server.pid');
+    const log = join(dir, 'log');
+    writeFileSync(log, '');
+    const outcomes = await Promise.all([1, 2, 3].map(() => runScript(starter, pidFile, log)));
+    expect(outcomes.sort()).toEqual(['reused', 'reused', 'started']);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(() => readFileSync(`${pidFile}.lock`)).toThrow();
   });
 });
