@@ -19,7 +19,7 @@ const SWEPT_METRIC = 'taskit_outbox_swept_documents_total';
 /**
  * Samples the gateway's settle queue through a phase (`taskit_outbox_settling_documents`): its
  * peak, and how long it stood at the relay's bound, where every event's publish waited for
- * settles (docs/performance.md, The end-to-end tail).
+ * settles (docs/adr/settles-behind-the-publishes.md).
  */
 function sampleSettling(
   metricsUrl: string,

@@ -34,7 +34,7 @@ export interface OutboxRelayOptions {
    * publish's). A pod's own sweep leaves what its fast path holds, however long it waited:
    * handing late documents to the sweep cost the database far more per document (the sweep
    * reads every pending document, twice per hundred, and writes leases), so a fast path that
-   * fell behind fell further behind (docs/performance.md, The end-to-end tail).
+   * fell behind fell further behind (docs/adr/settles-behind-the-publishes.md).
    */
   sweepGraceMs: number;
   /** How long a sweep's claim keeps other relays away from a document. */
@@ -68,7 +68,8 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   leaseMs: 30_000,
   maxQueued: 10_000,
   // Several seconds of settling at the rate the settles keep up under load on the local stack;
-  // with 500 every event waited seconds in four of six runs (docs/performance.md).
+  // with 500 every event waited seconds in four of six runs
+  // (docs/adr/settles-behind-the-publishes.md).
   maxSettling: 2_000,
   readyPollMs: 100,
   minBackoffMs: 250,
