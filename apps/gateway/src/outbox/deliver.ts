@@ -23,8 +23,9 @@ export interface Delivery {
  * document, under those tasks' locks). One command per document spent most of the settle's
  * CPU on the command itself, in the driver and in FerretDB: eight single settles managed about
  * 450 documents a second on the local stack where two commands of eight manage about 700
- * (docs/adr/settles-behind-the-publishes.md). FerretDB 1.24 holds one PostgreSQL connection per statement until the
- * command ends, so the two hold at most 2 × 8 of its pool (docs/local-stack.md).
+ * (docs/adr/settles-behind-the-publishes.md). FerretDB 1.24 holds one PostgreSQL connection
+ * per statement until the command ends, so the two hold at most 2 × 8 of its pool
+ * (docs/local-stack.md).
  */
 export const SETTLE_CONCURRENCY = 2;
 export const SETTLE_BATCH = 8;
