@@ -99,4 +99,16 @@ describe('gateway: session renewal', () => {
     await store.set(key.slice(`${stack.redisPrefix}sess:`.length), session);
     expect(await redis.exists(key)).toBe(0);
   });
+
+  it('the store has no touch, so express-session does not hash every unchanged session again', () => {
+    // express-session decides once, from `typeof store.touch`, whether to ask at the end of
+    // each request if the session needs a touch; asking hashes the session.
+    const store = new SessionStore(
+      redis as never,
+      {
+        REDIS_PREFIX: stack.redisPrefix,
+      } as GatewayEnvironment,
+    );
+    expect(typeof (store as { touch?: unknown }).touch).toBe('undefined');
+  });
 });

@@ -1,5 +1,5 @@
 import { RedisStore } from 'connect-redis';
-import type { SessionData } from 'express-session';
+import { Store, type SessionData } from 'express-session';
 import type { GatewayEnvironment } from '../config/gateway-environment';
 import type { RedisClient } from '../redis/redis.module';
 import { SESSION_MAX_AGE_MS } from './session.constants';
@@ -13,35 +13,56 @@ export function sessionKeyPrefix(env: Pick<GatewayEnvironment, 'REDIS_PREFIX'>):
 }
 
 /**
- * connect-redis on the gateway's client, with two differences:
+ * connect-redis on the gateway's client (its keys, TTLs and JSON, so sessions already in Redis
+ * stay valid), with two differences:
  *
- * - no `touch`: the key's TTL is the cookie's expiry and both move together when the session
- *   is renewed (session.middleware.ts), so a per-request EXPIRE would change nothing;
+ * - no `touch` at all: the key's TTL is the cookie's expiry and both move together when the
+ *   session is renewed (session.middleware.ts), so a per-request EXPIRE would change nothing.
+ *   connect-redis's `disableTouch` is not enough: express-session asks any store that has a
+ *   `touch` method, after every unchanged request, whether to call it, and that question
+ *   hashes the session once more. Hence a store that delegates to connect-redis rather than
+ *   extends it;
  * - a renewal (the re-save of an existing session, marked by `renewedAt`) writes only if the
  *   key still exists (`SET … XX`): renewing a request in flight while a concurrent logout
  *   destroys the session must not bring it back.
  */
-export class SessionStore extends RedisStore {
+export class SessionStore extends Store {
+  private readonly sessions: RedisStore;
+  private readonly prefix: string;
+
   constructor(
     private readonly redis: RedisClient,
     env: GatewayEnvironment,
   ) {
-    super({
+    super();
+    this.prefix = sessionKeyPrefix(env);
+    this.sessions = new RedisStore({
       client: redis,
-      prefix: sessionKeyPrefix(env),
+      prefix: this.prefix,
       ttl: SESSION_MAX_AGE_MS / 1000,
       disableTouch: true,
     });
   }
 
+  override get(
+    sid: string,
+    callback: (error: unknown, session?: SessionData | null) => void,
+  ): Promise<unknown> {
+    return this.sessions.get(sid, callback);
+  }
+
+  override destroy(sid: string, callback?: Callback): Promise<unknown> {
+    return this.sessions.destroy(sid, callback);
+  }
+
   override async set(sid: string, session: SessionData, callback?: Callback): Promise<void> {
     if (session.renewedAt === undefined) {
-      await super.set(sid, session, callback);
+      await this.sessions.set(sid, session, callback);
       return;
     }
     const expires = session.cookie.expires?.getTime() ?? Date.now() + SESSION_MAX_AGE_MS;
     try {
-      await this.redis.set(this.prefix + sid, this.serializer.stringify(session), {
+      await this.redis.set(this.prefix + sid, JSON.stringify(session), {
         condition: 'XX',
         expiration: { type: 'PXAT', value: expires },
       });
