@@ -96,7 +96,10 @@ describe('gateway: session renewal', () => {
       cookie: { expires: new Date(Date.now() + 24 * HOUR_MS), originalMaxAge: 24 * HOUR_MS },
       renewedAt: Date.now(),
     };
-    await store.set(key.slice(`${stack.redisPrefix}sess:`.length), session);
+    const error = await new Promise<unknown>((resolve) =>
+      store.set(key.slice(`${stack.redisPrefix}sess:`.length), session, resolve),
+    );
+    expect(error).toBeUndefined();
     expect(await redis.exists(key)).toBe(0);
   });
 

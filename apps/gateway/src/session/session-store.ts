@@ -44,34 +44,33 @@ export class SessionStore extends Store {
     });
   }
 
+  // express-session's store interface is callback-based: it passes a callback to every call
+  // and ignores what the methods return. connect-redis answers through that callback.
   override get(
     sid: string,
     callback: (error: unknown, session?: SessionData | null) => void,
-  ): Promise<unknown> {
-    return this.sessions.get(sid, callback);
+  ): void {
+    void this.sessions.get(sid, callback);
   }
 
-  override destroy(sid: string, callback?: Callback): Promise<unknown> {
-    return this.sessions.destroy(sid, callback);
+  override destroy(sid: string, callback?: Callback): void {
+    void this.sessions.destroy(sid, callback);
   }
 
-  override async set(sid: string, session: SessionData, callback?: Callback): Promise<void> {
+  override set(sid: string, session: SessionData, callback?: Callback): void {
     if (session.renewedAt === undefined) {
-      await this.sessions.set(sid, session, callback);
+      void this.sessions.set(sid, session, callback);
       return;
     }
     const expires = session.cookie.expires?.getTime() ?? Date.now() + SESSION_MAX_AGE_MS;
-    try {
-      await this.redis.set(this.prefix + sid, JSON.stringify(session), {
+    this.redis
+      .set(this.prefix + sid, JSON.stringify(session), {
         condition: 'XX',
         expiration: { type: 'PXAT', value: expires },
-      });
-    } catch (error) {
-      // As connect-redis: the error goes to the callback, or rejects without one.
-      if (!callback) throw error;
-      callback(error);
-      return;
-    }
-    callback?.();
+      })
+      .then(
+        () => callback?.(),
+        (error: unknown) => callback?.(error),
+      );
   }
 }
