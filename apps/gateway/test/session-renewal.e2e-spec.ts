@@ -36,6 +36,10 @@ describe('gateway: session renewal', () => {
     return line === undefined ? undefined : Date.parse(/Expires=([^;]+)/i.exec(line)![1]);
   };
 
+  /** The gateway's session store on the test's client and prefix. */
+  const sessionStore = () =>
+    new SessionStore(redis as never, { REDIS_PREFIX: stack.redisPrefix } as GatewayEnvironment);
+
   /** Makes the stored session look set `ageMs` ago: cookie expiry and TTL a day after that. */
   async function age(api: ApiClient, ageMs: number): Promise<number> {
     const key = sessionKey(api);
@@ -85,12 +89,7 @@ describe('gateway: session renewal', () => {
     expect((await api.logout()).status).toBe(204);
     expect(await redis.exists(key)).toBe(0);
 
-    const store = new SessionStore(
-      redis as never,
-      {
-        REDIS_PREFIX: stack.redisPrefix,
-      } as GatewayEnvironment,
-    );
+    const store = sessionStore();
     const session = {
       ...stored,
       cookie: { expires: new Date(Date.now() + 24 * HOUR_MS), originalMaxAge: 24 * HOUR_MS },
@@ -106,12 +105,7 @@ describe('gateway: session renewal', () => {
   it('the store has no touch, so express-session does not hash every unchanged session again', () => {
     // express-session decides once, from `typeof store.touch`, whether to ask at the end of
     // each request if the session needs a touch; asking hashes the session.
-    const store = new SessionStore(
-      redis as never,
-      {
-        REDIS_PREFIX: stack.redisPrefix,
-      } as GatewayEnvironment,
-    );
+    const store = sessionStore();
     expect(typeof (store as { touch?: unknown }).touch).toBe('undefined');
   });
 });

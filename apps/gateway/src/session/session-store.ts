@@ -28,17 +28,15 @@ export function sessionKeyPrefix(env: Pick<GatewayEnvironment, 'REDIS_PREFIX'>):
  */
 export class SessionStore extends Store {
   private readonly sessions: RedisStore;
-  private readonly prefix: string;
 
   constructor(
     private readonly redis: RedisClient,
     env: GatewayEnvironment,
   ) {
     super();
-    this.prefix = sessionKeyPrefix(env);
     this.sessions = new RedisStore({
       client: redis,
-      prefix: this.prefix,
+      prefix: sessionKeyPrefix(env),
       ttl: SESSION_MAX_AGE_MS / 1000,
       disableTouch: true,
     });
@@ -64,7 +62,8 @@ export class SessionStore extends Store {
     }
     const expires = session.cookie.expires?.getTime() ?? Date.now() + SESSION_MAX_AGE_MS;
     this.redis
-      .set(this.prefix + sid, JSON.stringify(session), {
+      // connect-redis's own key and serializer, so the renewal writes what its `set` would.
+      .set(this.sessions.prefix + sid, this.sessions.serializer.stringify(session), {
         condition: 'XX',
         expiration: { type: 'PXAT', value: expires },
       })
