@@ -22,6 +22,16 @@ export class AnalyticsUnavailableError extends Error {
 }
 
 /**
+ * Why a connect failed, for the log. Nest's RMQ client rejects with amqp-connection-manager's
+ * event (`{ err, url }`), not an Error; its url may carry the broker's credentials.
+ */
+export function connectFailureReason(failure: unknown): string {
+  const cause = failure instanceof Error ? failure : (failure as { err?: unknown } | null)?.err;
+  if (cause instanceof Error) return cause.message;
+  return typeof failure === 'string' ? failure : 'unknown error';
+}
+
+/**
  * Nest's RMQ ClientProxy for `analytics.summary` on queue analytics.rpc. `noAssert`: the
  * queue belongs to the shared topology (libs/messaging), declared by both services, so the
  * client never re-declares it with other arguments. Replies come over direct reply-to, with
@@ -55,7 +65,9 @@ export class AnalyticsClient implements OnApplicationBootstrap, OnApplicationShu
     this.connecting = this.client
       .connect()
       .then(() => undefined)
-      .catch((error: unknown) => this.logger.warn(`analytics RPC client: ${String(error)}`));
+      .catch((failure: unknown) =>
+        this.logger.warn(`analytics RPC client: ${connectFailureReason(failure)}`),
+      );
   }
 
   async onApplicationShutdown(): Promise<void> {
