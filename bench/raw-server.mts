@@ -9,8 +9,9 @@
  *   projection, sort and limit, and the counts; MongoDB driver bundled with mongoose) and
  *   answer the same JSON. This is the contract's `raw`.
  * - `GET /same-io/api/tasks`: the same plus everything else the gateway does around it per
- *   request: the API rate limits' counters (rate-limiter-flexible, per client and per user,
- *   with the gateway's options), the per-user cache version key and a cached page in Redis (the gateway's
+ *   request: the API rate limits' counters (rate-limiter-flexible: per client, per user and per
+ *   user per second, the three a signed-in request spends in the gateway's RateLimitGuard, with
+ *   its options), the per-user cache version key and a cached page in Redis (the gateway's
  *   TaskListCache protocol: version GET, page GET and its checksum check (libs/contracts, task-list-cache-entry.ts),
  *   MongoDB and SET only on a miss). The same I/O as the gateway, so the difference is the
  *   framework and middleware.
@@ -121,11 +122,14 @@ const mongoClient = new mongo.MongoClient(MONGODB_URI, {
 const tasks = mongoClient.db().collection<StoredTask & { userId: mongo.ObjectId }>('tasks');
 
 /** The gateway's API limiters (apps/gateway/src/rate-limit/rate-limits.ts), same settings. */
-function rateLimiter(name: string, points: number): RateLimiterRedis {
-  const duration = Number(
+function rateLimiter(
+  name: string,
+  points: number,
+  duration = Number(
     process.env.API_RATE_LIMIT_WINDOW_SECONDS ??
       API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_WINDOW_SECONDS,
-  );
+  ),
+): RateLimiterRedis {
   return new RateLimiterRedis({
     storeClient: redis,
     useRedisPackage: true,
@@ -146,6 +150,28 @@ const perUser = rateLimiter(
   'user',
   Number(process.env.API_RATE_LIMIT_PER_USER ?? API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_USER),
 );
+const perUserPerSecond = rateLimiter(
+  'user-second',
+  Number(
+    process.env.API_RATE_LIMIT_PER_USER_PER_SECOND ??
+      API_RATE_LIMIT_DEFAULTS.API_RATE_LIMIT_PER_USER_PER_SECOND,
+  ),
+  1,
+);
+
+/** Spends a signed-in API request's three counters together, as RateLimitGuard does: allowed? */
+async function spendRateLimits(req: IncomingMessage, userId: string): Promise<boolean> {
+  const client = createHash('sha256')
+    .update(req.socket.remoteAddress ?? 'unknown')
+    .digest('hex')
+    .slice(0, 32);
+  const spent = await Promise.allSettled([
+    perClient.consume(client),
+    perUser.consume(userId),
+    perUserPerSecond.consume(userId),
+  ]);
+  return spent.every((outcome) => outcome.status === 'fulfilled');
+}
 
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, {
@@ -220,6 +246,7 @@ const writes = rawWriteHandler({
   prefix: REDIS_PREFIX,
   send,
   session: sessionOf,
+  spendRateLimits,
 });
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -256,12 +283,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (!userId) return error(res, 401, 'Not logged in', 'Unauthorized');
 
   if (!sameIo) return send(res, 200, await readPage(userId, status, limit));
-  const client = createHash('sha256')
-    .update(req.socket.remoteAddress ?? 'unknown')
-    .digest('hex')
-    .slice(0, 32);
-  const spent = await Promise.allSettled([perClient.consume(client), perUser.consume(userId)]);
-  if (spent.some((outcome) => outcome.status === 'rejected')) {
+  if (!(await spendRateLimits(req, userId))) {
     return error(res, 429, 'Too many requests', 'Too Many Requests');
   }
   const version = (await redis.get(`${REDIS_PREFIX}tasks-version:${userId}`)) ?? '0';

@@ -9,8 +9,9 @@
  *   (SET NX PX `${REDIS_PREFIX}task-lock:<id>`, owner-checked release script), findOne,
  *   updateOne with `$set`/`$push outbox`/`$min outboxSince` (task-outbox.ts `withEvents`),
  *   release, version bump.
- * Every request authenticates (session look-up and rolling refresh, CSRF check). It does NOT
- * publish or settle the outbox entries (the gateway's relay does both in the same run).
+ * Every request authenticates (session look-up and rolling refresh, CSRF check) and spends the
+ * API rate limits' counters, as the gateway's guard does. It does NOT publish or settle the
+ * outbox entries (the gateway's relay does both in the same run).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -79,6 +80,8 @@ export interface RawWriteDeps {
   send: Send;
   /** Session look-up and refresh: the session, or undefined (401). */
   session(req: IncomingMessage): Promise<{ user?: { id: string }; csrfToken?: string } | undefined>;
+  /** The API rate limits' counters of a signed-in request: false when one is spent (429). */
+  spendRateLimits(req: IncomingMessage, userId: string): Promise<boolean>;
 }
 
 export function rawWriteHandler(deps: RawWriteDeps) {
@@ -125,6 +128,9 @@ export function rawWriteHandler(deps: RawWriteDeps) {
     const session = await deps.session(req);
     const userId = session?.user?.id;
     if (!userId) return send(res, 401, '{"message":"Not logged in"}');
+    if (!(await deps.spendRateLimits(req, userId))) {
+      return send(res, 429, '{"message":"Too many requests"}');
+    }
     if (!session.csrfToken || req.headers['x-csrf-token'] !== session.csrfToken) {
       return send(res, 403, '{"message":"Invalid CSRF token"}');
     }

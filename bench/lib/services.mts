@@ -55,8 +55,9 @@ async function startBuilt(
   stack: IsolatedStack,
   overrides: Record<string, string>,
   args: string[] = [],
+  logName: string = service,
 ): Promise<RunningProcess> {
-  const launch = { repoRoot: REPO_ROOT, logFile: logFile(service), nodeArgs: args };
+  const launch = { repoRoot: REPO_ROOT, logFile: logFile(logName), nodeArgs: args };
   const env = { NODE_ENV: 'production', ...overrides };
   return track(await startService(service, stack, env, launch));
 }
@@ -64,6 +65,7 @@ async function startBuilt(
 export function startGateway(
   stack: IsolatedStack,
   overrides: Record<string, string> = {},
+  logName = 'gateway',
 ): Promise<RunningProcess> {
   // Plain HTTP (the plain `taskit.sid` cookie, as compose), and every benchmark user signs up
   // from this one address: production's sign-up limit would stop it.
@@ -72,7 +74,8 @@ export function startGateway(
     'gateway',
     stack,
     { SESSION_SECRET, ...local, ...overrides },
-    nodeArgs('gateway'),
+    nodeArgs(logName),
+    logName,
   );
 }
 
