@@ -83,8 +83,14 @@ export function startAnalytics(stack: IsolatedStack): Promise<RunningProcess> {
   return startBuilt('analytics', stack, ingestOverrides());
 }
 
-/** bench/raw-server.mts: the gateway's read and write I/O without the framework. */
-export async function startRawServer(stack: IsolatedStack): Promise<RunningProcess> {
+/**
+ * bench/raw-server.mts: the gateway's read and write I/O without the framework, on the stack's
+ * Redis slice (its sessions) and `mongodbUri` (by default the stack's database).
+ */
+export async function startRawServer(
+  stack: IsolatedStack,
+  mongodbUri = stack.mongodbUri,
+): Promise<RunningProcess> {
   const port = await freePort();
   const child = startProcess(
     'raw-server',
@@ -94,7 +100,7 @@ export async function startRawServer(stack: IsolatedStack): Promise<RunningProce
       NODE_ENV: 'production',
       PORT: String(port),
       SESSION_SECRET,
-      MONGODB_URI: stack.mongodbUri,
+      MONGODB_URI: mongodbUri,
       REDIS_URL: stack.redisUrl,
       REDIS_PREFIX: stack.redisPrefix,
       TASK_LIST_CACHE_TTL_SECONDS: String(CACHE_TTL_S),
