@@ -1,7 +1,7 @@
 /**
  * Summarises V8 CPU profiles (`npm run bench -- --cpu-prof` writes them to .bench/profiles/):
  * self time by package (node_modules/<name>, node: internals, the app) and the top functions.
- * Usage: node bench/profile-summary.mts .bench/profiles/gateway.cpuprofile [top]
+ * Usage: npx node bench/profile-summary.mts .bench/profiles/gateway.cpuprofile [top]
  */
 import { readFileSync } from 'node:fs';
 
@@ -28,7 +28,7 @@ function packageOf(url: string): string {
 
 const [file, topArg] = process.argv.slice(2);
 if (!file) {
-  process.stderr.write('usage: node bench/profile-summary.mts FILE.cpuprofile [top]\n');
+  process.stderr.write('usage: npx node bench/profile-summary.mts FILE.cpuprofile [top]\n');
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;

@@ -2,7 +2,7 @@
  * Writes deploy/rabbitmq/definitions.json from the topology declared in code
  * (libs/messaging/src/topology.ts, loaded as it is), or with --check fails when the committed
  * file differs:
- *   node tools/messaging/export-definitions.mts [--check]
+ *   npx node tools/messaging/export-definitions.mts [--check]
  * The unit test apps/analytics/src/topology/definitions.spec.ts makes the same comparison in `npm test`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ if (process.argv.includes('--check')) {
   if (current !== text) {
     process.stderr.write(
       'deploy/rabbitmq/definitions.json differs from the topology in code: ' +
-        'run node tools/messaging/export-definitions.mts\n',
+        'run npx node tools/messaging/export-definitions.mts\n',
     );
     process.exit(1);
   }

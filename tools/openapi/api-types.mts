@@ -2,7 +2,7 @@
  * Writes libs/contracts/src/openapi/gateway-api.d.ts, the types of the gateway's HTTP API
  * rendered by openapi-typescript from its OpenAPI document, or with --check fails when the
  * committed file differs (docs/api.md, "The typed client"):
- *   node tools/openapi/api-types.mts [--check] [URL]
+ *   npx node tools/openapi/api-types.mts [--check] [URL]
  * Without URL the document comes from the gateway's code: dist/ (rebuilt first when a source
  * changed, as `npm run up` does) in Nest's preview mode, with no server and no backing service.
  * With URL it is the one a running gateway serves: apps/gateway/test/openapi.e2e-spec.ts

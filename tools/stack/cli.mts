@@ -99,7 +99,7 @@ async function up(): Promise<void> {
       '                   progress: .run/logs/background.log); then its API answers at\n' +
       `                   ${SERVICE_URLS.jaeger}/api/traces?service=taskit-gateway`
     : `  traces (API)     ${SERVICE_URLS.jaeger}/api/traces?service=taskit-gateway\n` +
-      '                   (picture: node tools/tracing/trace-picture.mts; docs/local-stack.md, "Traces")';
+      '                   (picture: npx node tools/tracing/trace-picture.mts; docs/local-stack.md, "Traces")';
   process.stdout.write(
     [
       '',

@@ -4,7 +4,7 @@
  * and SVG, screenshot by Debian's Chromium through playwright-core). Jaeger built from its Go
  * module serves a placeholder UI, hence this drawing.
  *
- *   node tools/tracing/trace-picture.mts [--gateway URL] [--jaeger URL] [--out docs/trace.png]
+ *   npx node tools/tracing/trace-picture.mts [--gateway URL] [--jaeger URL] [--out docs/trace.png]
  *
  * Defaults: the `npm run up` stack (gateway :3000, Jaeger :16686).
  */
