@@ -43,7 +43,8 @@ export class SessionStore extends Store {
   }
 
   // express-session's store interface is callback-based: it passes a callback to every call
-  // and ignores what the methods return. connect-redis answers through that callback.
+  // and ignores what the methods return. connect-redis answers through that callback (without
+  // one it would reject a promise nobody holds), hence callbacks are required here.
   override get(
     sid: string,
     callback: (error: unknown, session?: SessionData | null) => void,
@@ -51,11 +52,11 @@ export class SessionStore extends Store {
     void this.sessions.get(sid, callback);
   }
 
-  override destroy(sid: string, callback?: Callback): void {
+  override destroy(sid: string, callback: Callback): void {
     void this.sessions.destroy(sid, callback);
   }
 
-  override set(sid: string, session: SessionData, callback?: Callback): void {
+  override set(sid: string, session: SessionData, callback: Callback): void {
     if (session.renewedAt === undefined) {
       void this.sessions.set(sid, session, callback);
       return;
@@ -68,8 +69,8 @@ export class SessionStore extends Store {
         expiration: { type: 'PXAT', value: expires },
       })
       .then(
-        () => callback?.(),
-        (error: unknown) => callback?.(error),
+        () => callback(),
+        (error: unknown) => callback(error),
       );
   }
 }
